@@ -1,0 +1,150 @@
+/**
+ * Configuration: environment variables over an optional file (JSON or YAML), validated
+ * at start with one clear message per bad value.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { AppError } from '../core/errors.ts';
+
+export interface Config {
+  host: string;
+  httpPort: number;
+  /** True when the port was set by the user (then a busy port is an error, not a fallback). */
+  httpPortExplicit: boolean;
+  /** Embedded MQTT broker port; `off` disables it; 0 picks a free port. */
+  mqttPort: number | 'off';
+  mqttPortExplicit: boolean;
+  /** Subscribe to this external broker instead of running the embedded one. */
+  mqttUrl: string | undefined;
+  mqttClientId: string;
+  mqttShareGroup: string;
+  dataDir: string;
+  /** A postgres:// URL switches the store to PostgreSQL. */
+  databaseUrl: string | undefined;
+  clockSpeed: number;
+  logLevel: string;
+  dedupeRetentionDays: number;
+  /** Events waiting for commit above which ingestion answers 429. */
+  maxPendingEvents: number;
+  configFile: string | undefined;
+}
+
+/** The keys accepted in the file, each with the environment variable that overrides it. */
+const KEYS = {
+  host: 'PITWALL_HOST',
+  httpPort: 'PITWALL_HTTP_PORT',
+  mqttPort: 'PITWALL_MQTT_PORT',
+  mqttUrl: 'PITWALL_MQTT_URL',
+  mqttClientId: 'PITWALL_MQTT_CLIENT_ID',
+  mqttShareGroup: 'PITWALL_MQTT_SHARE_GROUP',
+  dataDir: 'PITWALL_DATA_DIR',
+  databaseUrl: 'PITWALL_DATABASE_URL',
+  clockSpeed: 'PITWALL_CLOCK_SPEED',
+  logLevel: 'PITWALL_LOG_LEVEL',
+  dedupeRetentionDays: 'PITWALL_DEDUPE_RETENTION_DAYS',
+  maxPendingEvents: 'PITWALL_MAX_PENDING_EVENTS',
+} as const;
+type Key = keyof typeof KEYS;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function readFile(file: string): Record<string, unknown> {
+  const text = readFileSync(file, 'utf8');
+  const parsed: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new AppError('PW_CONFIG_INVALID', `${file}: expected an object of settings`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Loads and validates configuration; throws one AppError listing every bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  let fileValues: Record<string, unknown> = {};
+  const explicitFile = env.PITWALL_CONFIG;
+  const defaultFile = ['pitwall.config.yaml', 'pitwall.config.yml', 'pitwall.config.json']
+    .map((f) => path.join(cwd, f))
+    .find((f) => existsSync(f));
+  const configFile = explicitFile ? path.resolve(cwd, explicitFile) : defaultFile;
+  if (configFile) {
+    try {
+      fileValues = readFile(configFile);
+      for (const k of Object.keys(fileValues)) {
+        if (!(k in KEYS)) problems.push(`${configFile}: unknown setting "${k}" (known: ${Object.keys(KEYS).join(', ')})`);
+      }
+    } catch (e) {
+      problems.push(`${configFile}: cannot be read: ${(e as Error).message}`);
+    }
+  }
+
+  const raw = (k: Key): { value: string | undefined; from: string } => {
+    const ev = env[KEYS[k]];
+    if (ev !== undefined && ev !== '') return { value: ev, from: KEYS[k] };
+    const fv = fileValues[k];
+    if (fv !== undefined && fv !== null) return { value: String(fv), from: `${configFile}: ${k}` };
+    return { value: undefined, from: KEYS[k] };
+  };
+  const int = (k: Key, def: number, min: number, max: number, allow: string[] = []): number | string => {
+    const { value, from } = raw(k);
+    if (value === undefined) return def;
+    if (allow.includes(value)) return value;
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      problems.push(
+        `${from}="${value}" is not valid: expected an integer from ${min} to ${max}${allow.length ? ` or ${allow.map((a) => `"${a}"`).join(', ')}` : ''}`,
+      );
+      return def;
+    }
+    return Number(value);
+  };
+  const str = (k: Key, def: string): string => raw(k).value ?? def;
+
+  const httpPort = int('httpPort', 3000, 0, 65535) as number;
+  const mqttPort = int('mqttPort', 1883, 0, 65535, ['off']) as number | 'off';
+  const clockRaw = raw('clockSpeed');
+  let clockSpeed = 1;
+  if (clockRaw.value !== undefined) {
+    const n = Number(clockRaw.value);
+    if (!Number.isFinite(n) || n <= 0 || n > 100_000)
+      problems.push(`${clockRaw.from}="${clockRaw.value}" is not valid: expected a number greater than 0 (1 = real time)`);
+    else clockSpeed = n;
+  }
+  const databaseUrl = raw('databaseUrl').value;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push(`${raw('databaseUrl').from} must be a postgres:// URL (leave it unset for the embedded SQLite store)`);
+  }
+  const mqttUrl = raw('mqttUrl').value;
+  if (mqttUrl !== undefined && !/^(mqtts?|wss?|tcp):\/\//.test(mqttUrl)) {
+    problems.push(`${raw('mqttUrl').from}="${mqttUrl}" must be an mqtt://, mqtts://, ws:// or wss:// URL`);
+  }
+  const logLevel = str('logLevel', 'info');
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`${raw('logLevel').from}="${logLevel}" is not valid: expected one of ${LOG_LEVELS.join(', ')}`);
+  const shareGroup = str('mqttShareGroup', 'pitwall');
+  if (!/^[A-Za-z0-9_-]+$/.test(shareGroup))
+    problems.push(`${raw('mqttShareGroup').from}="${shareGroup}" may hold only letters, digits, _ and -`);
+
+  if (problems.length > 0) {
+    throw new AppError('PW_CONFIG_INVALID', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, {
+      category: 'user',
+      extra: { problems },
+    });
+  }
+  return {
+    host: str('host', '127.0.0.1'),
+    httpPort,
+    httpPortExplicit: raw('httpPort').value !== undefined,
+    mqttPort,
+    mqttPortExplicit: raw('mqttPort').value !== undefined,
+    mqttUrl,
+    mqttClientId: str('mqttClientId', 'pitwall-ingest'),
+    mqttShareGroup: shareGroup,
+    dataDir: path.resolve(cwd, str('dataDir', './data')),
+    databaseUrl,
+    clockSpeed,
+    logLevel,
+    dedupeRetentionDays: int('dedupeRetentionDays', 7, 1, 3650) as number,
+    maxPendingEvents: int('maxPendingEvents', 50_000, 100, 10_000_000) as number,
+    configFile,
+  };
+}

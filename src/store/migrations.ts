@@ -1,0 +1,111 @@
+/**
+ * Schema migrations, one shared definition for both dialects. The few spots that differ
+ * (auto-increment, WITHOUT ROWID) come from `dialect.ts`.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Dialect, int64 } from './dialect.ts';
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001_event_log': {
+      async up(db: Kysely<unknown>) {
+        // Append-only: the only index is the primary key, which grows at its end.
+        await db.schema
+          .createTable('events')
+          .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => c.primaryKey())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text')
+          .addColumn('time_ms', int64(dialect), (c) => c.notNull())
+          .addColumn('received_ms', int64(dialect), (c) => c.notNull())
+          .addColumn('history', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('body', 'text', (c) => c.notNull())
+          .execute();
+        // Dedupe keys keep (source, id) order, so time-ordered ids append at the end.
+        const dedupe = db.schema
+          .createTable('dedupe')
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('seq', int64(dialect), (c) => c.notNull())
+          .addPrimaryKeyConstraint('dedupe_pk', ['source', 'id']);
+        await (dialect === 'sqlite' ? dedupe.modifyEnd(withoutRowid()) : dedupe).execute();
+        await db.schema
+          .createTable('consumer_positions')
+          .addColumn('group_name', 'text', (c) => c.primaryKey())
+          .addColumn('position', int64(dialect), (c) => c.notNull())
+          .addColumn('updated_ms', int64(dialect), (c) => c.notNull())
+          .execute();
+      },
+    },
+    '0002_quarantine_keys_devices_types': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('quarantine')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('received_ms', int64(dialect), (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('source', 'text')
+          .addColumn('type', 'text')
+          .addColumn('code', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('pointer', 'text')
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('context', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('replayed_seq', int64(dialect))
+          .addColumn('updated_ms', int64(dialect), (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('quarantine_status').on('quarantine').columns(['status', 'id']).execute();
+        await db.schema
+          .createTable('api_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('prefix', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull().unique())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('origins', 'text')
+          .addColumn('created_ms', int64(dialect), (c) => c.notNull())
+          .addColumn('revoked_ms', int64(dialect))
+          .execute();
+        await db.schema
+          .createTable('devices')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('created_ms', int64(dialect), (c) => c.notNull())
+          .addColumn('revoked_ms', int64(dialect))
+          .execute();
+        await db.schema
+          .createTable('event_types')
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('schema', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull())
+          .addColumn('created_ms', int64(dialect), (c) => c.notNull())
+          .addPrimaryKeyConstraint('event_types_pk', ['type', 'version'])
+          .execute();
+      },
+    },
+  };
+}
+
+function withoutRowid() {
+  return sql`without rowid`;
+}
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+/** Brings the schema up to date; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${(error as Error).message}`, { cause: error });
+  }
+}

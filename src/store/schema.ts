@@ -1,0 +1,82 @@
+/** Table shapes as Kysely sees them. Times are epoch milliseconds; JSON is stored as text. */
+import type { ColumnType, Generated } from 'kysely';
+
+type Int64 = ColumnType<number, number | bigint, number | bigint>;
+
+export interface EventsTable {
+  seq: Int64;
+  id: string;
+  source: string;
+  type: string;
+  subject: string | null;
+  time_ms: Int64;
+  received_ms: Int64;
+  history: number;
+  body: string;
+}
+
+export interface DedupeTable {
+  source: string;
+  id: string;
+  seq: Int64;
+}
+
+export interface ConsumerPositionsTable {
+  group_name: string;
+  position: Int64;
+  updated_ms: Int64;
+}
+
+export interface QuarantineTable {
+  id: string;
+  received_ms: Int64;
+  channel: string;
+  source: string | null;
+  type: string | null;
+  code: string;
+  reason: string;
+  pointer: string | null;
+  payload: string;
+  context: string;
+  status: string;
+  replayed_seq: Int64 | null;
+  updated_ms: Int64;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  scopes: string;
+  origins: string | null;
+  created_ms: Int64;
+  revoked_ms: Int64 | null;
+}
+
+export interface DevicesTable {
+  id: string;
+  secret_hash: string;
+  created_ms: Int64;
+  revoked_ms: Int64 | null;
+}
+
+export interface EventTypesTable {
+  type: string;
+  version: number;
+  schema: string;
+  description: string;
+  created_ms: Int64;
+}
+
+export interface Database {
+  events: EventsTable;
+  dedupe: DedupeTable;
+  consumer_positions: ConsumerPositionsTable;
+  quarantine: QuarantineTable;
+  api_keys: ApiKeysTable;
+  devices: DevicesTable;
+  event_types: EventTypesTable;
+}
+
+export type { Generated };

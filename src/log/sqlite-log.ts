@@ -15,7 +15,8 @@ export class SqliteEventLog implements EventLog {
   private readonly raw: SqliteDatabase.Database;
   private readonly committer: GroupCommitter<NewEvent, AppendOutcome>;
   private readonly listeners = new Set<(head: number) => void>();
-  private nextSeq: number;
+  /** Last position committed by this process, for listeners. */
+  private lastSeq = 0;
   private readonly st;
 
   constructor(
@@ -38,15 +39,15 @@ export class SqliteEventLog implements EventLog {
         'INSERT INTO consumer_positions (group_name, position, updated_ms) VALUES (?, ?, ?) ON CONFLICT (group_name) DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms',
       ),
     };
-    this.nextSeq = (this.st.head.get() as number) + 1;
-    const tx = r.transaction((items: NewEvent[]) => this.commitSync(items));
+    // IMMEDIATE takes the write lock up front, so the CLI (replay, keys) can write while
+    // the server runs: positions are read inside the lock, never cached across commits.
+    const tx = r.transaction((items: NewEvent[]) => this.commitSync(items)).immediate;
     this.committer = new GroupCommitter<NewEvent, AppendOutcome>((items) => {
       try {
         const out = tx(items);
         this.notify();
         return out;
       } catch (e) {
-        this.nextSeq = (this.st.head.get() as number) + 1;
         throw new AppError('PW_STORE_UNAVAILABLE', 'the event store could not commit; retry shortly', {
           status: 503,
           category: 'operational',
@@ -59,9 +60,10 @@ export class SqliteEventLog implements EventLog {
 
   private commitSync(items: NewEvent[]): AppendOutcome[] {
     const out: AppendOutcome[] = new Array(items.length);
+    let next = (this.st.head.get() as number) + 1;
     for (let i = 0; i < items.length; i++) {
       const { event, receivedAt } = items[i] as NewEvent;
-      const seq = this.nextSeq;
+      const seq = next;
       if (this.st.dedupe.run(event.source, event.id, seq).changes === 0) {
         out[i] = { status: 'duplicate', seq: this.st.existing.get(event.source, event.id) as number };
         continue;
@@ -77,14 +79,15 @@ export class SqliteEventLog implements EventLog {
         event.pitwallhistory === true ? 1 : 0,
         JSON.stringify(event),
       );
-      this.nextSeq++;
+      next++;
       out[i] = { status: 'accepted', seq };
     }
+    this.lastSeq = next - 1;
     return out;
   }
 
   private notify(): void {
-    const head = this.nextSeq - 1;
+    const head = this.lastSeq;
     for (const l of this.listeners) l(head);
   }
 

@@ -14,7 +14,7 @@ const NonEmpty = Type.String({ minLength: 1 });
 const Money = Type.Number();
 const Quantity = Type.Number({ minimum: 0 });
 /** ISO 4217 alphabetic code, upper case (`EUR`, `USD`). */
-const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 currency code, e.g. EUR' });
+const Currency = Type.String({ pattern: '^[A-Za-z]{3}$', description: 'ISO 4217 currency code, e.g. EUR (any case: SDKs send "usd" too)' });
 const Step = Type.Integer({ minimum: 0 });
 
 /** Segment `context.consent` (Consent Management): per-category opt-in. */

@@ -32,13 +32,7 @@ export const SENSOR_TYPES: EventTypeDefinition[] = [
         ut: Type.Optional(Type.Number({ minimum: 0 })),
       },
       {
-        anyOf: [
-          { required: ['v'] },
-          { required: ['vs'] },
-          { required: ['vb'] },
-          { required: ['vd'] },
-          { required: ['s'] },
-        ],
+        anyOf: [{ required: ['v'] }, { required: ['vs'] }, { required: ['vb'] }, { required: ['vd'] }, { required: ['s'] }],
       },
     ),
     example: {

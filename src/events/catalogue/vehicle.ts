@@ -18,7 +18,6 @@ export const VEHICLE_TYPES: EventTypeDefinition[] = [
     type: 'device.registered',
     version: 1,
     description: 'A device (OBD dongle, battery monitor, tracker) was registered, optionally to a customer, vehicle and part.',
-    standard: VSS,
     data: Type.Object({
       device_id: Id,
       kind: Type.Optional(Text),

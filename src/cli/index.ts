@@ -1,0 +1,83 @@
+/** The `pitwall` command line. */
+import { Command } from '@commander-js/extra-typings';
+import {
+  backup,
+  devicesCreate,
+  devicesList,
+  devicesRevoke,
+  eventsTail,
+  keysCreate,
+  keysList,
+  keysRevoke,
+  quarantineList,
+  quarantineReplay,
+  restore,
+} from './admin.ts';
+import { run } from './context.ts';
+import { startCommand } from './start.ts';
+
+const program = new Command('pitwall').description('Pitwall: IoT signals → ecommerce actions').showHelpAfterError();
+
+program
+  .command('start')
+  .description('run the server (embedded store and MQTT broker unless configured otherwise)')
+  .action(() => run(startCommand));
+
+const keys = program.command('keys').description('API keys (shown once, stored as SHA-256 hashes)');
+keys
+  .command('create')
+  .option('--scopes <scopes>', 'comma-separated: ingest, read, admin', 'ingest')
+  .option('--name <name>', 'a label for lists')
+  .action((o) => run(() => keysCreate(o)));
+keys.command('list').action(() => run(keysList));
+keys
+  .command('revoke')
+  .argument('<id>', 'key id or prefix')
+  .action((id) => run(() => keysRevoke(id)));
+
+const devices = program.command('devices').description('device credentials for the embedded MQTT broker');
+devices
+  .command('create')
+  .argument('<deviceId>')
+  .action((id) => run(() => devicesCreate(id)));
+devices.command('list').action(() => run(devicesList));
+devices
+  .command('revoke')
+  .argument('<deviceId>')
+  .action((id) => run(() => devicesRevoke(id)));
+
+const quarantine = program.command('quarantine').description('rejected input, kept with its reason');
+quarantine
+  .command('list')
+  .option('--status <status>', 'pending or replayed', 'pending')
+  .option('--limit <n>', 'how many', '50')
+  .option('--json', 'one JSON object per line, with the payload')
+  .action((o) => run(() => quarantineList(o)));
+quarantine
+  .command('replay')
+  .argument('[ids...]')
+  .option('--file <file>', 'a corrected payload (JSON) to replay instead of the stored one')
+  .option('--all', 'replay every pending item')
+  .action((ids, o) => run(() => quarantineReplay(ids, o)));
+
+const events = program.command('events').description('the event log');
+events
+  .command('tail')
+  .option('--type <type>', 'exact type or prefix like commerce.*')
+  .option('-n, --limit <n>', 'how many recent events', '20')
+  .option('-f, --follow', 'keep printing new events')
+  .action((o) => run(() => eventsTail(o)));
+
+program
+  .command('backup')
+  .argument('<file>', 'where to write the copy')
+  .description('consistent copy of the embedded store, safe while Pitwall runs')
+  .action((f) => run(() => backup(f)));
+program
+  .command('restore')
+  .argument('<file>')
+  .option('--force', 'replace an existing store')
+  .description('bring a backup back (Pitwall must be stopped)')
+  .action((f, o) => run(() => restore(f, o)));
+
+await program.parseAsync();

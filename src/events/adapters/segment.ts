@@ -1,0 +1,125 @@
+/**
+ * Segment HTTP Tracking API messages → canonical events. Follows Segment's semantics:
+ * `messageId` is the id, the sending key is the source, and timestamps are corrected for
+ * device clock skew (`timestamp = receivedAt − (sentAt − originalTimestamp)`) unless the
+ * message is a history-mode backfill.
+ */
+import { isoTime } from '../../core/clock.ts';
+import { AppError } from '../../core/errors.ts';
+import { deterministicId } from '../../core/ids.ts';
+import { type CloudEvent, snakeCase } from '../envelope.ts';
+
+export type SegmentCall = 'track' | 'identify' | 'page' | 'alias' | 'screen' | 'group';
+
+export interface SegmentOptions {
+  /** Canonical source of the sending key, e.g. `pitwall:key/k_abc123`. */
+  source: string;
+  receivedAt: number;
+  /** `sentAt` of the enclosing batch, when the message has none of its own. */
+  batchSentAt?: unknown;
+  /** The call implied by the route (`/v1/track`), when the message does not say. */
+  call?: SegmentCall;
+  history: boolean;
+  /** Store of the sending key, when the message does not name one. */
+  store?: string | undefined;
+}
+
+const bad = (message: string, pointer: string) => new AppError('PW_SEGMENT_INVALID', message, { pointer });
+
+function time(v: unknown, pointer: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  const ms = typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : Number.NaN;
+  if (!Number.isFinite(ms)) throw bad(`${pointer.slice(1)} must be an ISO 8601 timestamp`, pointer);
+  return ms;
+}
+
+function optString(m: Record<string, unknown>, k: string): string | undefined {
+  const v = m[k];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number') return String(v);
+  if (typeof v !== 'string') throw bad(`${k} must be a string`, `/${k}`);
+  return v;
+}
+
+function optObject(m: Record<string, unknown>, k: string): Record<string, unknown> | undefined {
+  const v = m[k];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad(`${k} must be an object`, `/${k}`);
+  return v as Record<string, unknown>;
+}
+
+/** One Segment message → one CloudEvent; throws AppError with a JSON pointer when it cannot. */
+export function segmentToEvent(msg: unknown, opts: SegmentOptions): CloudEvent {
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw bad('a Segment message must be a JSON object', '');
+  const m = msg as Record<string, unknown>;
+  const call = (optString(m, 'type') ?? opts.call) as SegmentCall | undefined;
+  if (!call) throw bad('type is required (track, identify, page or alias)', '/type');
+  const userId = optString(m, 'userId');
+  const anonymousId = optString(m, 'anonymousId');
+  if (!userId && !anonymousId) throw bad('userId or anonymousId is required', '/userId');
+  const context = optObject(m, 'context');
+  const properties = optObject(m, 'properties');
+
+  let type: string;
+  let data: Record<string, unknown>;
+  switch (call) {
+    case 'track': {
+      const event = optString(m, 'event');
+      if (!event || snakeCase(event) === '') throw bad('event is required for a track call', '/event');
+      type = `commerce.${snakeCase(event)}`;
+      data = { event, properties: properties ?? {}, ...(context ? { context } : {}) };
+      break;
+    }
+    case 'identify':
+      type = 'customer.identified';
+      data = { traits: optObject(m, 'traits') ?? {}, ...(context ? { context } : {}) };
+      break;
+    case 'alias': {
+      const previousId = optString(m, 'previousId');
+      if (!previousId) throw bad('previousId is required for an alias call', '/previousId');
+      if (!userId) throw bad('userId is required for an alias call', '/userId');
+      type = 'customer.aliased';
+      data = { previousId, ...(context ? { context } : {}) };
+      break;
+    }
+    case 'page': {
+      type = 'storefront.page_viewed';
+      const name = optString(m, 'name');
+      const category = optString(m, 'category');
+      data = {
+        ...(name ? { name } : {}),
+        ...(category ? { category } : {}),
+        properties: properties ?? {},
+        ...(context ? { context } : {}),
+      };
+      break;
+    }
+    default:
+      throw new AppError('PW_SEGMENT_UNSUPPORTED_CALL', `Segment "${call}" calls are not supported; use track, identify, page or alias`, {
+        pointer: '/type',
+      });
+  }
+
+  const original = time(m.timestamp, '/timestamp') ?? time(m.originalTimestamp, '/originalTimestamp');
+  const sentAt = time(m.sentAt, '/sentAt') ?? time(opts.batchSentAt, '/sentAt');
+  let at = original ?? opts.receivedAt;
+  if (!opts.history && original !== undefined && sentAt !== undefined) at = opts.receivedAt - (sentAt - original);
+
+  const messageId = optString(m, 'messageId') ?? deterministicId('segment', JSON.stringify(m));
+  const store = (typeof context?.store === 'string' ? context.store : undefined) ?? opts.store;
+  const event: CloudEvent = {
+    specversion: '1.0',
+    id: messageId,
+    source: opts.source,
+    type,
+    time: isoTime(at),
+    subject: userId ?? anonymousId,
+    datacontenttype: 'application/json',
+    data,
+    ...(userId ? { userid: userId } : {}),
+    ...(anonymousId ? { anonymousid: anonymousId } : {}),
+    ...(store ? { store } : {}),
+    ...(opts.history ? { pitwallhistory: true } : {}),
+  };
+  return event;
+}

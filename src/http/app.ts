@@ -1,0 +1,50 @@
+/** The Fastify app: content types, the error mapper, CORS for browser SDKs, the routes. */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { AppError } from '../core/errors.ts';
+import type { HttpDeps } from './deps.ts';
+import { sendProblem } from './problem.ts';
+import { ingestRoutes } from './routes/ingest.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { readRoutes } from './routes/read.ts';
+
+const SEGMENT_PATHS = /^\/v1\/(batch|track|identify|page|alias)(\?|$)/;
+
+export function buildApp(d: HttpDeps): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    // Per-request lines are info-level; the server logs warnings and errors only.
+    loggerInstance: d.logger.child({ component: 'http' }, { level: d.logger.level === 'silent' ? 'silent' : 'warn' }) as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser(
+    ['application/cloudevents+json', 'application/cloudevents-batch+json', 'application/senml+json'],
+    { parseAs: 'string' },
+    json,
+  );
+  // Binary-mode CloudEvents may carry any media type; Segment's browser SDK sends text/plain.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (SEGMENT_PATHS.test(req.url)) {
+      reply.header('access-control-allow-origin', req.headers.origin ?? '*');
+      reply.header('access-control-allow-methods', 'POST, OPTIONS');
+      reply.header('access-control-allow-headers', 'Content-Type, Authorization, Pitwall-History');
+      reply.header('access-control-max-age', '600');
+      reply.header('vary', 'Origin');
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => sendProblem(reply, req, err));
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, req, new AppError('PW_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, { status: 404 })),
+  );
+
+  ingestRoutes(app, d);
+  readRoutes(app, d);
+  opsRoutes(app, d);
+  return app;
+}

@@ -1,0 +1,50 @@
+/**
+ * Authentication for HTTP routes. A key arrives as `Authorization: Bearer <key>`, as
+ * Segment's write key (`Authorization: Basic base64(<key>:)`), or as `writeKey` in a
+ * Segment body (browser SDKs).
+ */
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../core/errors.ts';
+import type { ApiKey, KeyAuthenticator, Scope } from '../govern/index.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: ApiKey;
+  }
+}
+
+function credential(req: FastifyRequest, allowBodyKey: boolean): string | undefined {
+  const h = req.headers.authorization;
+  if (h) {
+    const [scheme, value = ''] = h.split(' ', 2);
+    if (scheme?.toLowerCase() === 'bearer') return value.trim();
+    if (scheme?.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      return i === -1 ? decoded : decoded.slice(0, i) || decoded.slice(i + 1);
+    }
+    return undefined;
+  }
+  if (allowBodyKey && req.body && typeof req.body === 'object' && typeof (req.body as { writeKey?: unknown }).writeKey === 'string') {
+    return (req.body as { writeKey: string }).writeKey;
+  }
+  return undefined;
+}
+
+/** Resolves the caller's key and checks it has `scope` (admin implies every scope). */
+export async function requireScope(keys: KeyAuthenticator, req: FastifyRequest, scope: Scope, allowBodyKey = false): Promise<ApiKey> {
+  const secret = credential(req, allowBodyKey);
+  if (!secret) throw new AppError('PW_AUTH_MISSING', 'an API key is required: send "Authorization: Bearer <key>"', { status: 401 });
+  const key = await keys.authenticate(secret);
+  if (!key) throw new AppError('PW_AUTH_INVALID', 'the API key is unknown or revoked', { status: 401 });
+  if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) {
+    throw new AppError('PW_AUTH_SCOPE', `this key lacks the "${scope}" scope`, { status: 403, extra: { required_scope: scope } });
+  }
+  req.apiKey = key;
+  return key;
+}
+
+/** The canonical source of events sent with a key (Segment sources are keys). */
+export function keySource(key: ApiKey): string {
+  return `pitwall:key/${key.id}`;
+}

@@ -1,0 +1,22 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import type { SchemaRegistry } from '../events/registry.ts';
+import type { KeyAuthenticator } from '../govern/index.ts';
+import type { Ingestor } from '../ingest/index.ts';
+import type { EventLog } from '../log/index.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { Store } from '../store/index.ts';
+
+/** What the HTTP layer needs; `main.ts` wires it. Routes stay thin over these. */
+export interface HttpDeps {
+  store: Store;
+  log: EventLog;
+  registry: SchemaRegistry;
+  ingestor: Ingestor;
+  keys: KeyAuthenticator;
+  metrics: Metrics;
+  clock: Clock;
+  logger: Logger;
+  /** False while starting or draining; /readyz reports it. */
+  isReady: () => boolean;
+}

@@ -1,0 +1,10 @@
+export { defaultDoors, deviceSource, SEGMENT_EVENT_LIMIT } from './doors.ts';
+export { type Door, type EventOutcome, type IngestDeps, type IngestItem, Ingestor } from './ingest.ts';
+export {
+  type Channel,
+  countQuarantine,
+  getQuarantined,
+  listQuarantine,
+  type QuarantineContext,
+  type QuarantineEntry,
+} from './quarantine.ts';

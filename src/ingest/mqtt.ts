@@ -1,0 +1,202 @@
+/**
+ * MQTT intake. Embedded default: an aedes broker that checks device credentials and
+ * commits each `pitwall/…` publish *before* the broker sends PUBACK (aedes calls
+ * `authorizePublish` before acknowledging QoS 1). Scale-out: a subscription to an
+ * external broker with a persistent session and shared subscriptions; there the device's
+ * PUBACK comes from the broker, and Pitwall acks the broker only after its commit.
+ *
+ * Topics:
+ * - `pitwall/devices/{deviceId}/senml`     SenML pack → sensor.reading
+ * - `pitwall/devices/{deviceId}/telemetry` VSS signals → vehicle.signal
+ * - `pitwall/shipments/{shipmentId}`       shipment event → shipment.*
+ */
+import { createServer, type Server } from 'node:net';
+import { hostname } from 'node:os';
+import { Aedes, type Client } from 'aedes';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
+import type { Clock } from '../core/clock.ts';
+import { AppError } from '../core/errors.ts';
+import { checkDevicePassword, KeyAuthenticator } from '../govern/index.ts';
+import { choosePort } from '../main-ports.ts';
+import type { Store } from '../store/index.ts';
+import type { Ingestor } from './ingest.ts';
+import type { Channel, QuarantineContext } from './quarantine.ts';
+
+export interface MqttInfo {
+  mode: 'embedded' | 'external' | 'off';
+  url: string | undefined;
+  port: number | undefined;
+  fellBack: boolean;
+}
+
+export interface MqttIngest {
+  info: MqttInfo;
+  close(): Promise<void>;
+}
+
+export interface Route {
+  channel: Channel;
+  ctx: QuarantineContext;
+}
+
+const ID = '[A-Za-z0-9][A-Za-z0-9._:-]{0,127}';
+const DEVICE_TOPIC = new RegExp(`^pitwall/devices/(${ID})/(senml|telemetry)$`);
+const SHIPMENT_TOPIC = new RegExp(`^pitwall/shipments/(${ID})$`);
+
+/** Which door a topic leads to, or undefined for topics Pitwall does not ingest. */
+export function routeTopic(topic: string): Route | undefined {
+  const d = DEVICE_TOPIC.exec(topic);
+  if (d) return { channel: d[2] === 'senml' ? 'mqtt-senml' : 'mqtt-telemetry', ctx: { deviceId: d[1], topic } };
+  const s = SHIPMENT_TOPIC.exec(topic);
+  if (s) return { channel: 'mqtt-shipment', ctx: { shipmentId: s[1], topic } };
+  return undefined;
+}
+
+/** Parses a payload; a malformed one is still ingested (and so quarantined) as a string. */
+function parsePayload(payload: Buffer): unknown {
+  const text = payload.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { $malformed: text };
+  }
+}
+
+/** Ingests one publish; resolves after the commit (accepted, duplicate or quarantined). */
+export async function ingestPublish(ingestor: Ingestor, topic: string, payload: Buffer, extra: QuarantineContext = {}): Promise<boolean> {
+  const route = routeTopic(topic);
+  if (!route) return false;
+  const raw = parsePayload(payload);
+  if (typeof raw === 'object' && raw !== null && '$malformed' in raw) {
+    // Still goes through the door so it is quarantined with the reason.
+  }
+  await ingestor.ingest(route.channel, [{ raw, ctx: { ...route.ctx, ...extra } }]);
+  return true;
+}
+
+export interface MqttDeps {
+  config: Config;
+  ingestor: Ingestor;
+  store: Store;
+  logger: Logger;
+  clock: Clock;
+}
+
+export async function startMqtt(d: MqttDeps): Promise<MqttIngest> {
+  if (d.config.mqttUrl) return startExternal(d, d.config.mqttUrl);
+  if (d.config.mqttPort === 'off')
+    return { info: { mode: 'off', url: undefined, port: undefined, fellBack: false }, close: async () => undefined };
+  return startEmbedded(d, d.config.mqttPort);
+}
+
+async function startEmbedded(d: MqttDeps, wanted: number): Promise<MqttIngest> {
+  const keys = new KeyAuthenticator(d.store.db);
+  /** client id → the device it authenticated as (undefined for an ingest API key). */
+  const identities = new WeakMap<Client, { deviceId?: string }>();
+  const broker = await Aedes.createBroker({
+    maxClientsIdLength: 128,
+    authenticate: (client, username, password, done) => {
+      const pw = password?.toString('utf8') ?? '';
+      const fail = () => {
+        const err = Object.assign(new Error('bad username or password'), { returnCode: 4 });
+        done(err as Parameters<typeof done>[0], false);
+      };
+      (async () => {
+        if (username && (await checkDevicePassword(d.store.db, username, pw))) {
+          identities.set(client, { deviceId: username });
+          return done(null, true);
+        }
+        const key = await keys.authenticate(pw);
+        if (key && (key.scopes.includes('ingest') || key.scopes.includes('admin'))) {
+          identities.set(client, {});
+          return done(null, true);
+        }
+        fail();
+      })().catch(fail);
+    },
+    authorizePublish: (client, packet, done) => {
+      const route = routeTopic(packet.topic);
+      if (!route) return done(null);
+      const who = client ? identities.get(client) : undefined;
+      if (who?.deviceId && route.ctx.deviceId && route.ctx.deviceId !== who.deviceId) {
+        return done(new Error(`device ${who.deviceId} may not publish to ${packet.topic}`));
+      }
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      ingestPublish(d.ingestor, packet.topic, payload).then(
+        () => done(null),
+        (e: unknown) => {
+          // No PUBACK: the client resends after reconnecting.
+          d.logger.warn({ err: e, topic: packet.topic }, 'MQTT publish not committed');
+          done(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    },
+  });
+  const { port, fellBack } = await choosePort(d.config.host, wanted, d.config.mqttPortExplicit, 'PITWALL_MQTT_PORT', 'MQTT');
+  const server: Server = createServer(broker.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: d.config.host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const actual = typeof addr === 'object' && addr ? addr.port : port;
+  const host = d.config.host.includes(':') ? `[${d.config.host}]` : d.config.host;
+  return {
+    info: { mode: 'embedded', url: `mqtt://${host}:${actual}`, port: actual, fellBack },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    },
+  };
+}
+
+async function startExternal(d: MqttDeps, url: string): Promise<MqttIngest> {
+  const mqtt = await import('mqtt');
+  const group = d.config.mqttShareGroup;
+  const clientId = d.config.mqttClientId === 'pitwall-ingest' ? `pitwall-${hostname()}` : d.config.mqttClientId;
+  const client = mqtt.connect(url, { clientId, clean: false, reconnectPeriod: 1000, connectTimeout: 10_000, protocolVersion: 4 });
+  client.handleMessage = (packet, callback) => {
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    ingestPublish(d.ingestor, packet.topic, payload, { source: undefined }).then(
+      () => callback(),
+      (e: unknown) => {
+        // Without the callback MQTT.js sends no PUBACK; the broker redelivers on reconnect.
+        d.logger.warn({ err: e, topic: packet.topic }, 'MQTT message not committed; reconnecting for redelivery');
+        client.end(true, () => client.reconnect());
+      },
+    );
+  };
+  const topics = ['pitwall/devices/+/senml', 'pitwall/devices/+/telemetry', 'pitwall/shipments/+'].map((t) => `$share/${group}/${t}`);
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(
+      () => reject(new AppError('PW_MQTT_UNREACHABLE', `cannot connect to the MQTT broker at ${redact(url)}`, { category: 'operational' })),
+      10_000,
+    );
+    client.once('connect', (connack) => {
+      const subscribe = () =>
+        client.subscribe(topics, { qos: 1 }, (err) => {
+          clearTimeout(t);
+          if (err) reject(err);
+          else resolve();
+        });
+      // A resumed session keeps its subscriptions; subscribing again is harmless.
+      void connack;
+      subscribe();
+    });
+  });
+  d.logger.info({ url: redact(url), clientId, topics }, 'subscribed to external MQTT broker');
+  return {
+    info: { mode: 'external', url: redact(url), port: undefined, fellBack: false },
+    async close() {
+      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    },
+  };
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
+}

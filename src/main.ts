@@ -1,0 +1,96 @@
+/**
+ * Wires config → store → log → registry → ingest → servers. The only place that does.
+ */
+import pino, { type Logger } from 'pino';
+import type { Config } from './config/config.ts';
+import { type Clock, scaledClock } from './core/clock.ts';
+import { SchemaRegistry } from './events/registry.ts';
+import { KeyAuthenticator } from './govern/index.ts';
+import { buildApp } from './http/index.ts';
+import { defaultDoors, Ingestor } from './ingest/index.ts';
+import { type MqttIngest, startMqtt } from './ingest/mqtt.ts';
+import { type EventLog, openEventLog } from './log/index.ts';
+import { choosePort } from './main-ports.ts';
+import { Metrics } from './ops/metrics.ts';
+import { openStore, type Store, sqliteFileIn } from './store/index.ts';
+
+export interface Pitwall {
+  config: Config;
+  clock: Clock;
+  store: Store;
+  log: EventLog;
+  ingestor: Ingestor;
+  logger: Logger;
+  /** http://host:port actually listening. */
+  httpUrl: string;
+  /** Where MQTT clients connect: the embedded broker's URL, the external broker's, or undefined when off. */
+  mqtt: { mode: 'embedded' | 'external' | 'off'; url: string | undefined; port: number | undefined; fellBack: boolean };
+  httpFellBack: boolean;
+  /** Stop accepting, drain, commit, close. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Test hook: metrics without process-wide default collectors. */
+  metrics?: Metrics;
+}
+
+export async function startPitwall(config: Config, opts: StartOptions = {}): Promise<Pitwall> {
+  const clock = opts.clock ?? scaledClock(config.clockSpeed);
+  const logger =
+    opts.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.key', '*.writeKey'] });
+  const metrics = opts.metrics ?? new Metrics();
+  let ready = false;
+
+  const store = await openStore({ databaseUrl: config.databaseUrl, sqliteFile: sqliteFileIn(config.dataDir) });
+  const log = openEventLog(store, clock);
+  const registry = await new SchemaRegistry().load(store.db);
+  const ingestor = new Ingestor({ store, log, registry, clock, metrics, maxPendingEvents: config.maxPendingEvents, doors: defaultDoors() });
+  const keys = new KeyAuthenticator(store.db);
+
+  const app = buildApp({ store, log, registry, ingestor, keys, metrics, clock, logger, isReady: () => ready });
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    const http = await choosePort(config.host, config.httpPort, config.httpPortExplicit, 'PITWALL_HTTP_PORT', 'HTTP');
+    await app.listen({ host: config.host, port: http.port });
+    closers.push(() => app.close());
+    const addr = app.server.address();
+    const httpPort = typeof addr === 'object' && addr ? addr.port : http.port;
+    const mqtt: MqttIngest = await startMqtt({ config, ingestor, store, logger, clock });
+    closers.unshift(() => mqtt.close());
+
+    // Forget dedupe keys past the retention window, hourly.
+    const prune = setInterval(() => {
+      log.pruneDedupe(clock.now() - config.dedupeRetentionDays * 86_400_000).catch((e) => logger.warn({ err: e }, 'dedupe prune failed'));
+    }, 3_600_000);
+    prune.unref();
+    closers.push(async () => clearInterval(prune));
+
+    ready = true;
+    const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+    return {
+      config,
+      clock,
+      store,
+      log,
+      ingestor,
+      logger,
+      httpUrl: `http://${hostForUrl}:${httpPort}`,
+      httpFellBack: http.fellBack,
+      mqtt: mqtt.info,
+      async stop() {
+        ready = false;
+        for (const c of closers) await c().catch((e) => logger.warn({ err: e }, 'error while stopping'));
+        await log.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    for (const c of closers) await c().catch(() => undefined);
+    await log.close();
+    await store.close();
+    throw e;
+  }
+}

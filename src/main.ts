@@ -2,16 +2,16 @@
  * Wires config → store → log → registry → ingest → servers. The only place that does.
  */
 import pino, { type Logger } from 'pino';
-import type { Config } from './config/config.ts';
-import { type Clock, scaledClock } from './core/clock.ts';
-import { SchemaRegistry } from './events/registry.ts';
+import type { Config } from './config/index.ts';
+import { type Clock, scaledClock } from './core/index.ts';
+import { SchemaRegistry } from './events/index.ts';
 import { KeyAuthenticator } from './govern/index.ts';
 import { buildApp } from './http/index.ts';
 import { defaultDoors, Ingestor } from './ingest/index.ts';
-import { type MqttIngest, startMqtt } from './ingest/mqtt.ts';
+import { type MqttIngest, startMqtt } from './ingest/index.ts';
 import { type EventLog, openEventLog } from './log/index.ts';
-import { choosePort } from './main-ports.ts';
-import { Metrics } from './ops/metrics.ts';
+import { choosePort } from './ops/index.ts';
+import { Metrics } from './ops/index.ts';
 import { openStore, type Store, sqliteFileIn } from './store/index.ts';
 
 export interface Pitwall {
@@ -44,7 +44,11 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
   const metrics = opts.metrics ?? new Metrics();
   let ready = false;
 
-  const store = await openStore({ databaseUrl: config.databaseUrl, sqliteFile: sqliteFileIn(config.dataDir) });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    sqliteFile: sqliteFileIn(config.dataDir),
+    pgSchema: config.databaseSchema,
+  });
   const log = openEventLog(store, clock);
   const registry = await new SchemaRegistry().load(store.db);
   const ingestor = new Ingestor({ store, log, registry, clock, metrics, maxPendingEvents: config.maxPendingEvents, doors: defaultDoors() });

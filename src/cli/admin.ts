@@ -2,12 +2,12 @@
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { AppError } from '../core/errors.ts';
-import { SchemaRegistry } from '../events/registry.ts';
+import { AppError } from '../core/index.ts';
+import { SchemaRegistry } from '../events/index.ts';
 import { createDevice, createKey, listDevices, listKeys, parseScopes, revokeDevice, revokeKey } from '../govern/index.ts';
 import { defaultDoors, Ingestor, listQuarantine } from '../ingest/index.ts';
 import { openEventLog } from '../log/index.ts';
-import { Metrics } from '../ops/metrics.ts';
+import { Metrics } from '../ops/index.ts';
 import { openSqlite, sqliteFileIn } from '../store/index.ts';
 import { config, runningPid, withStore } from './context.ts';
 

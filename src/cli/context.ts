@@ -1,9 +1,9 @@
 /** Opening the configured store for a CLI command, with errors that read like sentences. */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Config, loadConfig } from '../config/config.ts';
-import { type Clock, scaledClock } from '../core/clock.ts';
-import { isAppError } from '../core/errors.ts';
+import { type Config, loadConfig } from '../config/index.ts';
+import { type Clock, scaledClock } from '../core/index.ts';
+import { isAppError } from '../core/index.ts';
 import { openStore, type Store, sqliteFileIn } from '../store/index.ts';
 
 export function config(): Config {
@@ -12,7 +12,7 @@ export function config(): Config {
 
 export async function withStore<T>(fn: (store: Store, cfg: Config, clock: Clock) => Promise<T>): Promise<T> {
   const cfg = config();
-  const store = await openStore({ databaseUrl: cfg.databaseUrl, sqliteFile: sqliteFileIn(cfg.dataDir) });
+  const store = await openStore({ databaseUrl: cfg.databaseUrl, sqliteFile: sqliteFileIn(cfg.dataDir), pgSchema: cfg.databaseSchema });
   try {
     return await fn(store, cfg, scaledClock(1));
   } finally {

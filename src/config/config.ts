@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { AppError } from '../core/errors.ts';
+import { AppError } from '../core/index.ts';
 
 export interface Config {
   host: string;
@@ -22,6 +22,8 @@ export interface Config {
   dataDir: string;
   /** A postgres:// URL switches the store to PostgreSQL. */
   databaseUrl: string | undefined;
+  /** PostgreSQL schema to use (created when missing); undefined = the connection's search_path. */
+  databaseSchema: string | undefined;
   clockSpeed: number;
   logLevel: string;
   dedupeRetentionDays: number;
@@ -40,6 +42,7 @@ const KEYS = {
   mqttShareGroup: 'PITWALL_MQTT_SHARE_GROUP',
   dataDir: 'PITWALL_DATA_DIR',
   databaseUrl: 'PITWALL_DATABASE_URL',
+  databaseSchema: 'PITWALL_DATABASE_SCHEMA',
   clockSpeed: 'PITWALL_CLOCK_SPEED',
   logLevel: 'PITWALL_LOG_LEVEL',
   dedupeRetentionDays: 'PITWALL_DEDUPE_RETENTION_DAYS',
@@ -113,6 +116,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push(`${raw('databaseUrl').from} must be a postgres:// URL (leave it unset for the embedded SQLite store)`);
   }
+  const databaseSchema = raw('databaseSchema').value;
+  if (databaseSchema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(databaseSchema)) {
+    problems.push(
+      `${raw('databaseSchema').from}="${databaseSchema}" may hold only letters, digits and _ (not starting with a digit, at most 63)`,
+    );
+  }
   const mqttUrl = raw('mqttUrl').value;
   if (mqttUrl !== undefined && !/^(mqtts?|wss?|tcp):\/\//.test(mqttUrl)) {
     problems.push(`${raw('mqttUrl').from}="${mqttUrl}" must be an mqtt://, mqtts://, ws:// or wss:// URL`);
@@ -141,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mqttShareGroup: shareGroup,
     dataDir: path.resolve(cwd, str('dataDir', './data')),
     databaseUrl,
+    databaseSchema,
     clockSpeed,
     logLevel,
     dedupeRetentionDays: int('dedupeRetentionDays', 7, 1, 3650) as number,

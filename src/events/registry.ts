@@ -5,8 +5,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../core/clock.ts';
-import { AppError } from '../core/errors.ts';
+import type { Clock } from '../core/index.ts';
+import { AppError } from '../core/index.ts';
 import type { Database } from '../store/index.ts';
 import { BUILT_IN_TYPES, GENERIC_TRACK } from './catalogue/index.ts';
 import type { EventTypeDefinition } from './catalogue-types.ts';

@@ -1,8 +1,8 @@
 /** Device credentials for the embedded MQTT broker: username = device id, password shown once. */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../core/clock.ts';
-import { AppError } from '../core/errors.ts';
+import type { Clock } from '../core/index.ts';
+import { AppError } from '../core/index.ts';
 import type { Database } from '../store/index.ts';
 import { hashSecret } from './keys.ts';
 

@@ -4,8 +4,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../core/clock.ts';
-import { AppError } from '../core/errors.ts';
+import type { Clock } from '../core/index.ts';
+import { AppError } from '../core/index.ts';
 import type { Database } from '../store/index.ts';
 
 export const SCOPES = ['ingest', 'read', 'admin'] as const;

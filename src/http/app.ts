@@ -1,6 +1,6 @@
 /** The Fastify app: content types, the error mapper, CORS for browser SDKs, the routes. */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { AppError } from '../core/errors.ts';
+import { AppError } from '../core/index.ts';
 import type { HttpDeps } from './deps.ts';
 import { sendProblem } from './problem.ts';
 import { ingestRoutes } from './routes/ingest.ts';
@@ -26,6 +26,8 @@ export function buildApp(d: HttpDeps): FastifyInstance {
     json,
   );
   // Binary-mode CloudEvents may carry any media type; Segment's browser SDK sends text/plain.
+  // Fastify's built-in text/plain parser would hand routes a string; send it through '*' as bytes.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', async (req, reply) => {

@@ -4,7 +4,7 @@
  * Segment body (browser SDKs).
  */
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../core/errors.ts';
+import { AppError } from '../core/index.ts';
 import type { ApiKey, KeyAuthenticator, Scope } from '../govern/index.ts';
 
 declare module 'fastify' {

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../core/clock.ts';
-import type { SchemaRegistry } from '../events/registry.ts';
+import type { Clock } from '../core/index.ts';
+import type { SchemaRegistry } from '../events/index.ts';
 import type { KeyAuthenticator } from '../govern/index.ts';
 import type { Ingestor } from '../ingest/index.ts';
 import type { EventLog } from '../log/index.ts';
-import type { Metrics } from '../ops/metrics.ts';
+import type { Metrics } from '../ops/index.ts';
 import type { Store } from '../store/index.ts';
 
 /** What the HTTP layer needs; `main.ts` wires it. Routes stay thin over these. */

@@ -3,7 +3,7 @@
  * stable `code` (docs/errors.md). Nothing escapes as a bare 500 or a crash.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, isAppError } from '../core/errors.ts';
+import { AppError, isAppError } from '../core/index.ts';
 
 export interface Problem {
   type: string;

@@ -1,7 +1,8 @@
 /** The doors: how each channel turns one received item into canonical events. */
-import { normalise } from '../events/adapters/cloudevents-http.ts';
-import { senmlToEvents, shipmentToEvents, telemetryToEvents } from '../events/adapters/index.ts';
-import { type SegmentCall, segmentToEvent } from '../events/adapters/segment.ts';
+import { AppError } from '../core/index.ts';
+import { normalise } from '../events/index.ts';
+import { senmlToEvents, shipmentToEvents, telemetryToEvents } from '../events/index.ts';
+import { type SegmentCall, segmentToEvent } from '../events/index.ts';
 import type { Door } from './ingest.ts';
 import type { Channel } from './quarantine.ts';
 
@@ -17,6 +18,16 @@ const need = <T>(v: T | undefined, what: string): T => {
   if (v === undefined) throw new Error(`ingest context lacks ${what}`);
   return v;
 };
+
+/** An MQTT payload that is not JSON reaches its door as `{ $malformed: text }` (ingest/mqtt.ts). */
+function rejectMalformed(toEvents: Door['toEvents']): Door['toEvents'] {
+  return (raw, ctx, now) => {
+    if (typeof raw === 'object' && raw !== null && typeof (raw as { $malformed?: unknown }).$malformed === 'string') {
+      throw new AppError('PW_BODY_MALFORMED', 'the MQTT payload is not valid JSON', { pointer: '' });
+    }
+    return toEvents(raw, ctx, now);
+  };
+}
 
 export function defaultDoors(): Record<Channel, Door> {
   const senml: Door['toEvents'] = (raw, ctx, now) =>
@@ -43,10 +54,10 @@ export function defaultDoors(): Record<Channel, Door> {
       ],
     },
     senml: { channel: 'senml', toEvents: senml },
-    'mqtt-senml': { channel: 'mqtt-senml', toEvents: senml },
+    'mqtt-senml': { channel: 'mqtt-senml', toEvents: rejectMalformed(senml) },
     'mqtt-telemetry': {
       channel: 'mqtt-telemetry',
-      toEvents: (raw, ctx, now) => {
+      toEvents: rejectMalformed((raw, ctx, now) => {
         const deviceId = need(ctx.deviceId, 'deviceId');
         return telemetryToEvents(raw, {
           nowMs: now,
@@ -54,17 +65,18 @@ export function defaultDoors(): Record<Channel, Door> {
           deviceId,
           history: ctx.history === true,
         });
-      },
+      }),
     },
     'mqtt-shipment': {
       channel: 'mqtt-shipment',
-      toEvents: (raw, ctx, now) =>
+      toEvents: rejectMalformed((raw, ctx, now) =>
         shipmentToEvents(raw, {
           nowMs: now,
           source: ctx.source ?? 'pitwall:mqtt',
           shipmentId: need(ctx.shipmentId, 'shipmentId'),
           history: ctx.history === true,
         }),
+      ),
     },
   };
 }

@@ -8,3 +8,4 @@ export {
   type QuarantineContext,
   type QuarantineEntry,
 } from './quarantine.ts';
+export { ingestPublish, type MqttInfo, type MqttIngest, routeTopic, startMqtt } from './mqtt.ts';

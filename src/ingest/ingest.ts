@@ -7,13 +7,13 @@
  *   turns one received **item** (a message, a pack, a payload) into canonical events.
  * - **outcome**: per event — accepted, duplicate or rejected (with code and pointer).
  */
-import type { Clock } from '../core/clock.ts';
-import { AppError, isAppError } from '../core/errors.ts';
-import { uuidv7 } from '../core/ids.ts';
-import type { CloudEvent } from '../events/envelope.ts';
-import type { SchemaRegistry } from '../events/registry.ts';
+import type { Clock } from '../core/index.ts';
+import { AppError, isAppError } from '../core/index.ts';
+import { uuidv7 } from '../core/index.ts';
+import type { CloudEvent } from '../events/index.ts';
+import type { SchemaRegistry } from '../events/index.ts';
 import type { EventLog, NewEvent } from '../log/index.ts';
-import type { Metrics } from '../ops/metrics.ts';
+import type { Metrics } from '../ops/index.ts';
 import type { Store } from '../store/index.ts';
 import {
   addToQuarantine,
@@ -46,6 +46,13 @@ export type EventOutcome =
 export interface IngestItem {
   raw: unknown;
   ctx: QuarantineContext;
+}
+
+export interface IngestOptions {
+  /** False when replaying: the caller handles rejections. */
+  quarantine?: boolean;
+  /** Size of the whole request, when known: lets small requests skip per-item size checks. */
+  bodyBytes?: number | undefined;
 }
 
 export interface IngestDeps {
@@ -83,12 +90,14 @@ export class Ingestor {
   }
 
   /** Ingests items through one door; one list of outcomes per item. Rejected items are quarantined. */
-  async ingest(channel: Channel, items: IngestItem[], opts: { quarantine?: boolean } = {}): Promise<EventOutcome[][]> {
+  async ingest(channel: Channel, items: IngestItem[], opts: IngestOptions = {}): Promise<EventOutcome[][]> {
     this.checkCapacity();
     const started = performance.now();
     const receivedAt = this.d.clock.now();
     const door = this.d.doors[channel];
-    const prepared = items.map((item) => this.prepare(door, item, receivedAt));
+        // A request no larger than the per-item limit cannot hold an over-size item.
+    const checkSize = door.maxItemBytes !== undefined && !(opts.bodyBytes !== undefined && opts.bodyBytes <= door.maxItemBytes);
+    const prepared = items.map((item) => this.prepare(door, item, receivedAt, checkSize));
 
     const toAppend: NewEvent[] = [];
     for (const p of prepared) {
@@ -139,8 +148,8 @@ export class Ingestor {
     return results;
   }
 
-  private prepare(door: Door, item: IngestItem, receivedAt: number): Prepared {
-    if (door.maxItemBytes !== undefined) {
+  private prepare(door: Door, item: IngestItem, receivedAt: number, checkSize: boolean): Prepared {
+    if (checkSize && door.maxItemBytes !== undefined) {
       const size = Buffer.byteLength(JSON.stringify(item.raw) ?? '');
       if (size > door.maxItemBytes) {
         return {

@@ -3,7 +3,7 @@
  * so one fsync acknowledges many requests. Each caller's promise settles after that
  * commit, never before.
  */
-import { AppError } from '../core/errors.ts';
+import { AppError } from '../core/index.ts';
 
 interface Waiter<I, O> {
   items: readonly I[];

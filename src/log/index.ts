@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.ts';
+import type { Clock } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import type { EventLog } from './port.ts';
 import { PostgresEventLog } from './postgres-log.ts';

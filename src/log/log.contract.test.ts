@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Backend, describeEachBackend } from '../../test/support/backends.ts';
-import { FakeClock, isoTime } from '../core/clock.ts';
-import type { CloudEvent } from '../events/envelope.ts';
+import { FakeClock, isoTime } from '../core/index.ts';
+import type { CloudEvent } from '../events/index.ts';
 import type { Store } from '../store/index.ts';
 import { type EventLog, type LoggedEvent, openEventLog, subscribe } from './index.ts';
 

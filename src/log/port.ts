@@ -12,7 +12,7 @@
  * Implementations: SQLite (embedded, single writer, group commit) and PostgreSQL now;
  * NATS JetStream with the scale-out work. Consumers see only this interface.
  */
-import type { CloudEvent } from '../events/envelope.ts';
+import type { CloudEvent } from '../events/index.ts';
 
 export interface NewEvent {
   event: CloudEvent;

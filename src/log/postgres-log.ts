@@ -5,8 +5,8 @@
  * same contract for a PostgreSQL-only deployment and for the contract tests.
  */
 import type { Pool } from 'pg';
-import type { Clock } from '../core/clock.ts';
-import { AppError } from '../core/errors.ts';
+import type { Clock } from '../core/index.ts';
+import { AppError } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { GroupCommitter } from './group-commit.ts';
 import type { AppendOutcome, EventLog, EventQuery, LoggedEvent, NewEvent } from './port.ts';

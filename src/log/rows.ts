@@ -1,6 +1,6 @@
 /** Row mapping and the shared query builder for the SQL-backed logs. */
 import type { Kysely } from 'kysely';
-import type { CloudEvent } from '../events/envelope.ts';
+import type { CloudEvent } from '../events/index.ts';
 import type { Database } from '../store/index.ts';
 import type { EventLog, EventQuery, LoggedEvent } from './port.ts';
 

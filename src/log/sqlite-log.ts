@@ -1,22 +1,28 @@
 /**
- * The embedded event log: SQLite, one writer (this process), group commit. Positions are
- * assigned in memory by the single writer; the dedupe table is keyed (source, id) so
- * time-ordered ids append at the end of its B-tree.
+ * The embedded event log: SQLite with group commit on a writer thread (sqlite-writer.mjs).
+ * Reads use the main thread's connection (WAL lets them run beside the writer). The
+ * dedupe table is keyed (source, id), so time-ordered ids append at the end of its B-tree.
  */
+import { Worker } from 'node:worker_threads';
 import type SqliteDatabase from 'better-sqlite3';
-import type { Clock } from '../core/clock.ts';
-import { AppError } from '../core/errors.ts';
+import type { Clock } from '../core/index.ts';
+import { AppError } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { GroupCommitter } from './group-commit.ts';
 import type { AppendOutcome, EventLog, EventQuery, LoggedEvent, NewEvent } from './port.ts';
 import { buildQuery, type EventRow, firstSeqReceivedAtOrAfter, rowToLogged } from './rows.ts';
+import { ACCEPTED, type Reply, type Request, type Row } from './sqlite-writer-protocol.ts';
+
+type Pending = { resolve: (r: Reply & { ok: true }) => void; reject: (e: unknown) => void };
 
 export class SqliteEventLog implements EventLog {
   private readonly raw: SqliteDatabase.Database;
   private readonly committer: GroupCommitter<NewEvent, AppendOutcome>;
   private readonly listeners = new Set<(head: number) => void>();
-  /** Last position committed by this process, for listeners. */
-  private lastSeq = 0;
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, Pending>();
+  private n = 0;
+  private closed: Promise<void> | undefined;
   private readonly st;
 
   constructor(
@@ -24,29 +30,38 @@ export class SqliteEventLog implements EventLog {
     private readonly clock: Clock,
   ) {
     if (!store.sqlite) throw new Error('SqliteEventLog needs a SQLite store');
+    if (store.location === ':memory:') throw new Error('the SQLite event log needs a file (its writer thread opens it too)');
     this.raw = store.sqlite;
-    const r = this.raw;
     this.st = {
-      dedupe: r.prepare('INSERT OR IGNORE INTO dedupe (source, id, seq) VALUES (?, ?, ?)'),
-      existing: r.prepare('SELECT seq FROM dedupe WHERE source = ? AND id = ?').pluck(),
-      insert: r.prepare(
-        'INSERT INTO events (seq, id, source, type, subject, time_ms, received_ms, history, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      head: r.prepare('SELECT COALESCE(MAX(seq), 0) FROM events').pluck(),
-      read: r.prepare('SELECT seq, received_ms, history, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
-      position: r.prepare('SELECT position FROM consumer_positions WHERE group_name = ?').pluck(),
-      ack: r.prepare(
-        'INSERT INTO consumer_positions (group_name, position, updated_ms) VALUES (?, ?, ?) ON CONFLICT (group_name) DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms',
-      ),
+      head: this.raw.prepare('SELECT COALESCE(MAX(seq), 0) FROM events').pluck(),
+      read: this.raw.prepare('SELECT seq, received_ms, history, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
+      position: this.raw.prepare('SELECT position FROM consumer_positions WHERE group_name = ?').pluck(),
     };
-    // IMMEDIATE takes the write lock up front, so the CLI (replay, keys) can write while
-    // the server runs: positions are read inside the lock, never cached across commits.
-    const tx = r.transaction((items: NewEvent[]) => this.commitSync(items)).immediate;
-    this.committer = new GroupCommitter<NewEvent, AppendOutcome>((items) => {
+    this.worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), { workerData: { file: store.location } });
+    this.worker.on('message', (r: Reply) => {
+      const p = this.waiting.get(r.n);
+      if (!p) return;
+      this.waiting.delete(r.n);
+      if (r.ok) p.resolve(r);
+      else p.reject(new Error(r.error));
+    });
+    this.worker.on('error', (e) => this.failAll(e));
+    this.worker.on('exit', () => this.failAll(new Error('the SQLite writer thread stopped')));
+    this.worker.unref();
+    this.committer = new GroupCommitter<NewEvent, AppendOutcome>(async (items) => {
+      const rows: Row[] = items.map(({ event: e, receivedAt }) => [
+        e.source,
+        e.id,
+        e.type,
+        e.subject ?? null,
+        Date.parse(e.time),
+        receivedAt,
+        e.pitwallhistory === true ? 1 : 0,
+        JSON.stringify(e),
+      ]);
+      let r: Reply & { ok: true };
       try {
-        const out = tx(items);
-        this.notify();
-        return out;
+        r = await this.call({ op: 'commit', n: 0, rows });
       } catch (e) {
         throw new AppError('PW_STORE_UNAVAILABLE', 'the event store could not commit; retry shortly', {
           status: 503,
@@ -55,40 +70,27 @@ export class SqliteEventLog implements EventLog {
           headers: { 'retry-after': '1' },
         });
       }
+      const statuses = r.statuses as Uint8Array;
+      const seqs = r.seqs as Float64Array;
+      if (r.head !== undefined) for (const l of this.listeners) l(r.head);
+      return items.map((_, i): AppendOutcome => ({ status: statuses[i] === ACCEPTED ? 'accepted' : 'duplicate', seq: seqs[i] as number }));
     });
   }
 
-  private commitSync(items: NewEvent[]): AppendOutcome[] {
-    const out: AppendOutcome[] = new Array(items.length);
-    let next = (this.st.head.get() as number) + 1;
-    for (let i = 0; i < items.length; i++) {
-      const { event, receivedAt } = items[i] as NewEvent;
-      const seq = next;
-      if (this.st.dedupe.run(event.source, event.id, seq).changes === 0) {
-        out[i] = { status: 'duplicate', seq: this.st.existing.get(event.source, event.id) as number };
-        continue;
-      }
-      this.st.insert.run(
-        seq,
-        event.id,
-        event.source,
-        event.type,
-        event.subject ?? null,
-        Date.parse(event.time),
-        receivedAt,
-        event.pitwallhistory === true ? 1 : 0,
-        JSON.stringify(event),
-      );
-      next++;
-      out[i] = { status: 'accepted', seq };
-    }
-    this.lastSeq = next - 1;
-    return out;
+  private call(req: Request): Promise<Reply & { ok: true }> {
+    const n = ++this.n;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(n, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ ...req, n });
+    }).finally(() => {
+      if (this.waiting.size === 0) this.worker.unref();
+    }) as Promise<Reply & { ok: true }>;
   }
 
-  private notify(): void {
-    const head = this.lastSeq;
-    for (const l of this.listeners) l(head);
+  private failAll(e: unknown): void {
+    for (const p of this.waiting.values()) p.reject(e);
+    this.waiting.clear();
   }
 
   append(events: readonly NewEvent[]): Promise<AppendOutcome[]> {
@@ -113,7 +115,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   async ack(group: string, seq: number): Promise<void> {
-    this.st.ack.run(group, seq, this.clock.now());
+    await this.call({ op: 'ack', n: 0, group, seq, now: this.clock.now() });
   }
 
   onAppend(listener: (head: number) => void): () => void {
@@ -126,12 +128,17 @@ export class SqliteEventLog implements EventLog {
   }
 
   async pruneDedupe(cutoffMs: number): Promise<number> {
-    const first = await firstSeqReceivedAtOrAfter(this, cutoffMs);
-    return this.raw.prepare('DELETE FROM dedupe WHERE seq < ?').run(first).changes;
+    const before = await firstSeqReceivedAtOrAfter(this, cutoffMs);
+    return (await this.call({ op: 'prune', n: 0, before })).changes ?? 0;
   }
 
-  async close(): Promise<void> {
-    await this.committer.close();
-    this.listeners.clear();
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.committer.close();
+      this.listeners.clear();
+      await this.call({ op: 'close', n: 0 }).catch(() => undefined);
+      await this.worker.terminate();
+    })();
+    return this.closed;
   }
 }

@@ -4,9 +4,9 @@
  * device clock skew (`timestamp = receivedAt − (sentAt − originalTimestamp)`) unless the
  * message is a history-mode backfill.
  */
-import { isoTime } from '../../core/clock.ts';
-import { AppError } from '../../core/errors.ts';
-import { deterministicId } from '../../core/ids.ts';
+import { isoTime } from '../../core/index.ts';
+import { AppError } from '../../core/index.ts';
+import { deterministicId } from '../../core/index.ts';
 import { type CloudEvent, snakeCase } from '../envelope.ts';
 
 export type SegmentCall = 'track' | 'identify' | 'page' | 'alias' | 'screen' | 'group';
@@ -24,12 +24,15 @@ export interface SegmentOptions {
   store?: string | undefined;
 }
 
+/** The largest |epoch ms| a JavaScript Date (and so an RFC 3339 `time`) can represent. */
+const MAX_EPOCH_MS = 8.64e15;
+
 const bad = (message: string, pointer: string) => new AppError('PW_SEGMENT_INVALID', message, { pointer });
 
 function time(v: unknown, pointer: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   const ms = typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : Number.NaN;
-  if (!Number.isFinite(ms)) throw bad(`${pointer.slice(1)} must be an ISO 8601 timestamp`, pointer);
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_EPOCH_MS) throw bad(`${pointer.slice(1)} must be an ISO 8601 timestamp`, pointer);
   return ms;
 }
 
@@ -104,6 +107,7 @@ export function segmentToEvent(msg: unknown, opts: SegmentOptions): CloudEvent {
   const sentAt = time(m.sentAt, '/sentAt') ?? time(opts.batchSentAt, '/sentAt');
   let at = original ?? opts.receivedAt;
   if (!opts.history && original !== undefined && sentAt !== undefined) at = opts.receivedAt - (sentAt - original);
+  if (Math.abs(at) > MAX_EPOCH_MS) throw bad('sentAt is so far from the timestamp that the corrected time is out of range', '/sentAt');
 
   const messageId = optString(m, 'messageId') ?? deterministicId('segment', JSON.stringify(m));
   const store = (typeof context?.store === 'string' ? context.store : undefined) ?? opts.store;

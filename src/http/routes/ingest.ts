@@ -1,8 +1,8 @@
 /** Ways in over HTTP: CloudEvents (all three modes), Segment's Tracking API, SenML. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../core/errors.ts';
-import { fromBinary, modeOf } from '../../events/adapters/cloudevents-http.ts';
-import type { SegmentCall } from '../../events/adapters/segment.ts';
+import { AppError } from '../../core/index.ts';
+import { fromBinary, modeOf } from '../../events/index.ts';
+import type { SegmentCall } from '../../events/index.ts';
 import type { EventOutcome } from '../../ingest/index.ts';
 import { keySource, requireScope } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
@@ -41,6 +41,11 @@ function parseJsonBody(body: unknown): unknown {
     }
   }
   return body;
+}
+
+function contentLength(req: FastifyRequest): number | undefined {
+  const n = Number(req.headers['content-length']);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 function historyHeader(req: FastifyRequest): boolean {
@@ -88,12 +93,13 @@ export function ingestRoutes(app: FastifyInstance, d: HttpDeps): void {
         await d.ingestor.ingest(
           'segment',
           body.batch.map((raw) => ({ raw, ctx: { ...ctx, batchSentAt: body.sentAt } })),
+          { bodyBytes: contentLength(req) },
         )
       ).map((o) => o[0] as EventOutcome);
       return reply.code(200).send({ success: true, ...summary(outcomes), results: outcomes.map((o, index) => ({ index, ...o })) });
     }
     const { writeKey: _omit, ...message } = body;
-    const [outcomes = []] = await d.ingestor.ingest('segment', [{ raw: message, ctx: { ...ctx, call } }]);
+    const [outcomes = []] = await d.ingestor.ingest('segment', [{ raw: message, ctx: { ...ctx, call } }], { bodyBytes: contentLength(req) });
     const o = outcomes[0];
     if (o?.status === 'rejected') return single(reply, o);
     return reply.code(200).send({ success: true, ...o });

@@ -1,6 +1,6 @@
 /** Inspection: the log, the quarantine, the type catalogue. */
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../core/errors.ts';
+import { AppError } from '../../core/index.ts';
 import { createDevice } from '../../govern/index.ts';
 import { listQuarantine } from '../../ingest/index.ts';
 import { requireScope } from '../auth.ts';

@@ -1,6 +1,6 @@
 /** Port selection shared by the HTTP server and the embedded MQTT broker. */
 import { createServer } from 'node:net';
-import { AppError } from './core/errors.ts';
+import { AppError } from '../core/index.ts';
 
 /** Is this TCP port free on this host? */
 export function portFree(host: string, port: number): Promise<boolean> {

@@ -1,0 +1,22 @@
+/**
+ * `npm run bench -- <name> [--quick]`: runs one benchmark and prints, as its last line,
+ * one JSON object with its figures, its same-run baseline and the ratio.
+ */
+const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const quick = process.argv.includes('--quick');
+
+const benches: Record<string, () => Promise<Record<string, unknown>>> = {
+  ingest: async () => (await import('./ingest.ts')).runIngestBench({ quick }),
+  track: async () => (await import('./ingest.ts')).runTrackBench({ quick }),
+  mqtt: async () => (await import('./mqtt.ts')).runMqttBench({ quick }),
+};
+
+const name = names[0];
+const bench = name ? benches[name] : undefined;
+if (!bench) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--quick]`);
+  process.exit(2);
+}
+const result = await bench();
+console.log(JSON.stringify(result));
+process.exit(0);

@@ -1,0 +1,2 @@
+export { Metrics } from './metrics.ts';
+export { choosePort, portFree } from './ports.ts';

@@ -45,7 +45,13 @@ function singleBody(id: () => string): () => Buffer {
   };
 }
 
-async function against(kind: 'pitwall' | 'floor', path: string, body: () => Buffer, connections: number, durationMs: number): Promise<LoadResult> {
+async function against(
+  kind: 'pitwall' | 'floor',
+  path: string,
+  body: () => Buffer,
+  connections: number,
+  durationMs: number,
+): Promise<LoadResult> {
   const child = await startChild<PitwallInfo>(kind);
   try {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -60,7 +66,9 @@ async function against(kind: 'pitwall' | 'floor', path: string, body: () => Buff
 
 function report(name: string, r: LoadResult, perRequest: number): number {
   const rate = ((r.requests - r.failed) * perRequest) / r.seconds;
-  console.log(`${name.padEnd(28)} ${Math.round(rate).toString().padStart(8)} events/s  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms  requests ${r.requests}  failed ${r.failed}  statuses ${JSON.stringify(r.statuses)}`);
+  console.log(
+    `${name.padEnd(28)} ${Math.round(rate).toString().padStart(8)} events/s  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms  requests ${r.requests}  failed ${r.failed}  statuses ${JSON.stringify(r.statuses)}`,
+  );
   return rate;
 }
 
@@ -90,5 +98,12 @@ export async function runTrackBench(opts: { quick: boolean }): Promise<Record<st
   const floor = report('floor (fsync per request)', await against('floor', '/v1/track', singleBody(orderedId), conns, duration), 1);
   const r = await against('pitwall', '/v1/track', singleBody(orderedId), conns, duration);
   const rate = report('pitwall /v1/track', r, 1);
-  return { bench: 'track', req_per_s: Math.round(rate), p50_ms: r.p50_ms, p99_ms: r.p99_ms, floor_req_per_s: Math.round(floor), ratio: round(rate / floor) };
+  return {
+    bench: 'track',
+    req_per_s: Math.round(rate),
+    p50_ms: r.p50_ms,
+    p99_ms: r.p99_ms,
+    floor_req_per_s: Math.round(floor),
+    ratio: round(rate / floor),
+  };
 }

@@ -20,7 +20,9 @@ export interface Child<T> {
 /** Starts `servers/<name>.ts` in a child process and waits for its JSON line. */
 export async function startChild<T>(name: string): Promise<Child<T>> {
   const dir = mkdtempSync(path.join(tmpdir(), `pitwall-bench-${name}-`));
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'servers', `${name}.ts`), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'servers', `${name}.ts`), dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout as NodeJS.ReadableStream });
     rl.once('line', resolve);
@@ -73,7 +75,14 @@ export async function load(opts: {
   const one = (body: Buffer) =>
     new Promise<number>((resolve) => {
       const req = request(
-        { host: u.hostname, port: u.port, path: opts.path, method: 'POST', agent, headers: { ...opts.headers, 'content-length': body.length } },
+        {
+          host: u.hostname,
+          port: u.port,
+          path: opts.path,
+          method: 'POST',
+          agent,
+          headers: { ...opts.headers, 'content-length': body.length },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
@@ -97,7 +106,14 @@ export async function load(opts: {
   const seconds = (performance.now() - start) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, failed, statuses, seconds, p50_ms: round(percentile(latencies, 50)), p99_ms: round(percentile(latencies, 99)) };
+  return {
+    requests: latencies.length,
+    failed,
+    statuses,
+    seconds,
+    p50_ms: round(percentile(latencies, 50)),
+    p99_ms: round(percentile(latencies, 99)),
+  };
 }
 
 export const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
@@ -127,12 +143,32 @@ export function segmentMessage(i: number, id: string, sentAt: string): Record<st
       return { ...base, type: 'track', event: 'Product Viewed', properties: { product_id: sku, sku, price: 49.9, category: 'brakes' } };
     case 5:
     case 6:
-      return { ...base, type: 'track', event: 'Product Added', properties: { product_id: sku, sku, price: 49.9, quantity: 1, cart_id: `cart-${i % 2000}` } };
+      return {
+        ...base,
+        type: 'track',
+        event: 'Product Added',
+        properties: { product_id: sku, sku, price: 49.9, quantity: 1, cart_id: `cart-${i % 2000}` },
+      };
     case 7:
-      return { ...base, type: 'track', event: 'Checkout Started', properties: { order_id: `o-${i}`, value: 99.8, currency: 'EUR', products: [{ sku, price: 49.9, quantity: 2 }] } };
+      return {
+        ...base,
+        type: 'track',
+        event: 'Checkout Started',
+        properties: { order_id: `o-${i}`, value: 99.8, currency: 'EUR', products: [{ sku, price: 49.9, quantity: 2 }] },
+      };
     case 8:
-      return { ...base, type: 'track', event: 'Checkout Step Completed', properties: { checkout_id: `co-${i}`, step: 2, shipping_method: 'express' } };
+      return {
+        ...base,
+        type: 'track',
+        event: 'Checkout Step Completed',
+        properties: { checkout_id: `co-${i}`, step: 2, shipping_method: 'express' },
+      };
     default:
-      return { ...base, type: 'track', event: 'Order Completed', properties: { order_id: `o-${i}`, total: 99.8, revenue: 90, currency: 'EUR', products: [{ sku, price: 49.9, quantity: 2 }] } };
+      return {
+        ...base,
+        type: 'track',
+        event: 'Order Completed',
+        properties: { order_id: `o-${i}`, total: 99.8, revenue: 90, currency: 'EUR', products: [{ sku, price: 49.9, quantity: 2 }] },
+      };
   }
 }

@@ -7,11 +7,9 @@ import { type Clock, scaledClock } from './core/index.ts';
 import { SchemaRegistry } from './events/index.ts';
 import { KeyAuthenticator } from './govern/index.ts';
 import { buildApp } from './http/index.ts';
-import { defaultDoors, Ingestor } from './ingest/index.ts';
-import { type MqttIngest, startMqtt } from './ingest/index.ts';
+import { defaultDoors, Ingestor, type MqttIngest, startMqtt } from './ingest/index.ts';
 import { type EventLog, openEventLog } from './log/index.ts';
-import { choosePort } from './ops/index.ts';
-import { Metrics } from './ops/index.ts';
+import { choosePort, Metrics } from './ops/index.ts';
 import { openStore, type Store, sqliteFileIn } from './store/index.ts';
 
 export interface Pitwall {

@@ -19,7 +19,10 @@ const IMPORT = /(?:^|\n)\s*(?:import|export)\s+(type\s+)?[^'"]*?from\s+'(\.{1,2}
 
 function imports(file: string): { target: string; typeOnly: boolean }[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(IMPORT)].map((m) => ({ target: path.resolve(path.dirname(file), m[2] as string), typeOnly: m[1] !== undefined }));
+  return [...text.matchAll(IMPORT)].map((m) => ({
+    target: path.resolve(path.dirname(file), m[2] as string),
+    typeOnly: m[1] !== undefined,
+  }));
 }
 
 const domainOf = (file: string) => {
@@ -37,14 +40,22 @@ describe('architecture', () => {
         const from = domainOf(f);
         const to = domainOf(target);
         if (to === undefined || to === from) continue;
-        if (path.relative(path.join(SRC, to), target) !== 'index.ts') violations.push(`${path.relative(SRC, f)} → ${path.relative(SRC, target)}`);
+        if (path.relative(path.join(SRC, to), target) !== 'index.ts')
+          violations.push(`${path.relative(SRC, f)} → ${path.relative(SRC, target)}`);
       }
     }
     expect(violations).toEqual([]);
   });
 
   it('has no import cycles between files (type-only imports aside)', () => {
-    const graph = new Map(all.map((f) => [f, imports(f).filter((i) => !i.typeOnly).map((i) => i.target)]));
+    const graph = new Map(
+      all.map((f) => [
+        f,
+        imports(f)
+          .filter((i) => !i.typeOnly)
+          .map((i) => i.target),
+      ]),
+    );
     const cycles: string[] = [];
     const state = new Map<string, 'open' | 'done'>();
     const stack: string[] = [];

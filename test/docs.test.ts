@@ -14,7 +14,9 @@ function files(dir: string): string[] {
 
 describe('docs', () => {
   it('lists every error code that src/ can produce in docs/errors.md', () => {
-    const used = new Set(files(path.join(ROOT, 'src')).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/'(PW_[A-Z_]+)'/g)].map((m) => m[1] as string)));
+    const used = new Set(
+      files(path.join(ROOT, 'src')).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/'(PW_[A-Z_]+)'/g)].map((m) => m[1] as string)),
+    );
     const doc = readFileSync(path.join(ROOT, 'docs/errors.md'), 'utf8');
     const missing = [...used].filter((c) => !doc.includes(`\`${c}\``)).sort();
     expect(used.size).toBeGreaterThan(10);

@@ -1,7 +1,7 @@
 /** Child process for benchmarks: an embedded Pitwall in a temp dir; prints {url, key, mqttPort}. */
 import pino from 'pino';
 import { loadConfig } from '../../src/config/config.ts';
-import { createKey, createDevice } from '../../src/govern/index.ts';
+import { createDevice, createKey } from '../../src/govern/index.ts';
 import { startPitwall } from '../../src/main.ts';
 import { Metrics } from '../../src/ops/metrics.ts';
 

@@ -2,8 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Config, loadConfig } from '../config/index.ts';
-import { type Clock, scaledClock } from '../core/index.ts';
-import { isAppError } from '../core/index.ts';
+import { type Clock, isAppError, scaledClock } from '../core/index.ts';
 import { openStore, type Store, sqliteFileIn } from '../store/index.ts';
 
 export function config(): Config {

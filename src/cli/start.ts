@@ -39,8 +39,6 @@ export async function startCommand(): Promise<void> {
     lines.push(`        mosquitto_pub -p ${pw.mqtt.port} -u <device> -P <password> -q 1 -t pitwall/devices/<device>/senml \\`);
     lines.push(`          -m '[{"n":"cold-room-1:temp","u":"Cel","v":4.2}]'   (npm run pitwall -- devices create <device>)`);
   }
-  console.log(lines.join('\n'));
-
   if (embedded) {
     mkdirSync(cfg.dataDir, { recursive: true });
     writeFileSync(pidFile(cfg), String(process.pid));
@@ -57,4 +55,6 @@ export async function startCommand(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Only now: whoever reads the banner as "ready" may signal us at once.
+  console.log(lines.join('\n'));
 }

@@ -3,6 +3,7 @@
  * at start with one clear message per bad value.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AppError } from '../core/index.ts';
@@ -146,7 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mqttPort,
     mqttPortExplicit: raw('mqttPort').value !== undefined,
     mqttUrl,
-    mqttClientId: str('mqttClientId', 'pitwall-ingest'),
+    mqttClientId: str('mqttClientId', `pitwall-${hostname()}`),
     mqttShareGroup: shareGroup,
     dataDir: path.resolve(cwd, str('dataDir', './data')),
     databaseUrl,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { Clock } from './clock.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -23,9 +23,8 @@ export function uuidv7(clock: Clock, rand: (n: number) => Uint8Array = randomByt
  * UUIDv8 layout over a SHA-256 of the parts.
  */
 export function deterministicId(...parts: ReadonlyArray<string | number | boolean | null | undefined>): string {
-  const h = createHash('sha256')
-    .update(parts.map((p) => (p === undefined ? '' : String(p))).join('\u001f'))
-    .digest();
+  // One-shot `hash` is about twice as fast as createHash() for short inputs.
+  const h = hash('sha256', parts.map((p) => (p === undefined ? '' : String(p))).join('\u001f'), 'buffer');
   const b = new Uint8Array(h.subarray(0, 16));
   b[6] = ((b[6] ?? 0) & 0x0f) | 0x80;
   b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;

@@ -40,6 +40,16 @@ export function buildApp(d: HttpDeps): FastifyInstance {
     }
   });
 
+  // Draining: answers to requests in flight close their connection; an idle keep-alive
+  // socket would otherwise hold close() (and so SIGTERM) for the whole keepAliveTimeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   app.setErrorHandler((err, req, reply) => sendProblem(reply, req, err));
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, req, new AppError('PW_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, { status: 404 })),

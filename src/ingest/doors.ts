@@ -1,8 +1,6 @@
 /** The doors: how each channel turns one received item into canonical events. */
 import { AppError } from '../core/index.ts';
-import { normalise } from '../events/index.ts';
-import { senmlToEvents, shipmentToEvents, telemetryToEvents } from '../events/index.ts';
-import { type SegmentCall, segmentToEvent } from '../events/index.ts';
+import { normalise, type SegmentCall, segmentToEvent, senmlToEvents, shipmentToEvents, telemetryToEvents } from '../events/index.ts';
 import type { Door } from './ingest.ts';
 import type { Channel } from './quarantine.ts';
 

@@ -1,5 +1,6 @@
 export { defaultDoors, deviceSource, SEGMENT_EVENT_LIMIT } from './doors.ts';
 export { type Door, type EventOutcome, type IngestDeps, type IngestItem, Ingestor } from './ingest.ts';
+export { type MqttInfo, type MqttIngest, PublishBatcher, routeTopic, startMqtt } from './mqtt.ts';
 export {
   type Channel,
   countQuarantine,
@@ -8,4 +9,3 @@ export {
   type QuarantineContext,
   type QuarantineEntry,
 } from './quarantine.ts';
-export { ingestPublish, type MqttInfo, type MqttIngest, routeTopic, startMqtt } from './mqtt.ts';

@@ -8,10 +8,8 @@
  * - **outcome**: per event — accepted, duplicate or rejected (with code and pointer).
  */
 import type { Clock } from '../core/index.ts';
-import { AppError, isAppError } from '../core/index.ts';
-import { uuidv7 } from '../core/index.ts';
-import type { CloudEvent } from '../events/index.ts';
-import type { SchemaRegistry } from '../events/index.ts';
+import { AppError, isAppError, uuidv7 } from '../core/index.ts';
+import type { CloudEvent, SchemaRegistry } from '../events/index.ts';
 import type { EventLog, NewEvent } from '../log/index.ts';
 import type { Metrics } from '../ops/index.ts';
 import type { Store } from '../store/index.ts';
@@ -53,6 +51,8 @@ export interface IngestOptions {
   quarantine?: boolean;
   /** Size of the whole request, when known: lets small requests skip per-item size checks. */
   bodyBytes?: number | undefined;
+  /** Replay: when the item first arrived. */
+  originallyReceivedAt?: number | undefined;
 }
 
 export interface IngestDeps {
@@ -72,6 +72,11 @@ interface Prepared {
   problems: ({ code: string; message: string; pointer?: string | undefined } | undefined)[];
   /** The whole item failed before it became events. */
   itemProblem?: AppError;
+}
+
+/** `v` when it is a string, else `fallback` (rejected events may carry any JSON in their attributes). */
+function textOr<T>(v: unknown, fallback: T): string | T {
+  return typeof v === 'string' ? v : fallback;
 }
 
 export class Ingestor {
@@ -94,10 +99,12 @@ export class Ingestor {
     this.checkCapacity();
     const started = performance.now();
     const receivedAt = this.d.clock.now();
+    // A replay adapts the item as of its first arrival (default times, skew correction).
+    const adaptedAt = opts.originallyReceivedAt ?? receivedAt;
     const door = this.d.doors[channel];
-        // A request no larger than the per-item limit cannot hold an over-size item.
+    // A request no larger than the per-item limit cannot hold an over-size item.
     const checkSize = door.maxItemBytes !== undefined && !(opts.bodyBytes !== undefined && opts.bodyBytes <= door.maxItemBytes);
-    const prepared = items.map((item) => this.prepare(door, item, receivedAt, checkSize));
+    const prepared = items.map((item) => this.prepare(door, item, adaptedAt, checkSize));
 
     const toAppend: NewEvent[] = [];
     for (const p of prepared) {
@@ -134,7 +141,7 @@ export class Ingestor {
       return p.events.map((e, i): EventOutcome => {
         const problem = p.problems[i];
         if (problem) {
-          this.d.metrics.count('rejected', channel, e.type, e.source);
+          this.d.metrics.count('rejected', channel, textOr(e.type, 'unknown'), textOr(e.source, 'unknown'));
           return { status: 'rejected', id: e.id, ...problem, quarantine_id: q?.id };
         }
         const a = appended[k++];
@@ -184,8 +191,9 @@ export class Ingestor {
       id: uuidv7(this.d.clock),
       receivedAt,
       channel,
-      source: first?.source ?? p.item.ctx.source ?? null,
-      type: first?.type ?? null,
+      // A rejected event's envelope may hold anything; only strings fit these columns.
+      source: textOr(first?.source, p.item.ctx.source ?? null),
+      type: textOr(first?.type, null),
       code,
       reason,
       pointer: pointer ?? null,

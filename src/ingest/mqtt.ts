@@ -11,7 +11,6 @@
  * - `pitwall/shipments/{shipmentId}`       shipment event → shipment.*
  */
 import { createServer, type Server } from 'node:net';
-import { hostname } from 'node:os';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
@@ -20,7 +19,7 @@ import { AppError } from '../core/index.ts';
 import { checkDevicePassword, KeyAuthenticator } from '../govern/index.ts';
 import { choosePort } from '../ops/index.ts';
 import type { Store } from '../store/index.ts';
-import type { Ingestor } from './ingest.ts';
+import type { IngestItem, Ingestor } from './ingest.ts';
 import type { Channel, QuarantineContext } from './quarantine.ts';
 
 export interface MqttInfo {
@@ -63,16 +62,53 @@ function parsePayload(payload: Buffer): unknown {
   }
 }
 
-/** Ingests one publish; resolves after the commit (accepted, duplicate or quarantined). */
-export async function ingestPublish(ingestor: Ingestor, topic: string, payload: Buffer, extra: QuarantineContext = {}): Promise<boolean> {
-  const route = routeTopic(topic);
-  if (!route) return false;
-  const raw = parsePayload(payload);
-  if (typeof raw === 'object' && raw !== null && '$malformed' in raw) {
-    // Still goes through the door so it is quarantined with the reason.
+/**
+ * Ingests publishes; each promise resolves after its commit (accepted, duplicate or
+ * quarantined). Publishes that arrive in the same event-loop turn share one pipeline run
+ * per door, which keeps per-message overhead small under load.
+ */
+export class PublishBatcher {
+  private readonly queue = new Map<Channel, { item: IngestItem; resolve: () => void; reject: (e: unknown) => void }[]>();
+  private scheduled = false;
+
+  constructor(private readonly ingestor: Ingestor) {}
+
+  /** False when the topic is not one Pitwall ingests. */
+  submit(topic: string, payload: Buffer, extra: QuarantineContext = {}): Promise<boolean> {
+    const route = routeTopic(topic);
+    if (!route) return Promise.resolve(false);
+    const item = { raw: parsePayload(payload), ctx: { ...route.ctx, ...extra } };
+    return new Promise<boolean>((resolve, reject) => {
+      const list = this.queue.get(route.channel) ?? [];
+      list.push({ item, resolve: () => resolve(true), reject });
+      this.queue.set(route.channel, list);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
   }
-  await ingestor.ingest(route.channel, [{ raw, ctx: { ...route.ctx, ...extra } }]);
-  return true;
+
+  private flush(): void {
+    this.scheduled = false;
+    const batches = [...this.queue.entries()];
+    this.queue.clear();
+    for (const [channel, waiters] of batches) {
+      this.ingestor
+        .ingest(
+          channel,
+          waiters.map((w) => w.item),
+        )
+        .then(
+          () => {
+            for (const w of waiters) w.resolve();
+          },
+          (e: unknown) => {
+            for (const w of waiters) w.reject(e);
+          },
+        );
+    }
+  }
 }
 
 export interface MqttDeps {
@@ -94,6 +130,9 @@ async function startEmbedded(d: MqttDeps, wanted: number): Promise<MqttIngest> {
   const keys = new KeyAuthenticator(d.store.db);
   /** client id → the device it authenticated as (undefined for an ingest API key). */
   const identities = new WeakMap<Client, { deviceId?: string }>();
+  const batcher = new PublishBatcher(d.ingestor);
+  // Before the broker exists: its timers would keep a failed start from exiting.
+  const { port, fellBack } = await choosePort(d.config.host, wanted, d.config.mqttPortExplicit, 'PITWALL_MQTT_PORT', 'MQTT');
   const broker = await Aedes.createBroker({
     maxClientsIdLength: 128,
     authenticate: (client, username, password, done) => {
@@ -123,7 +162,7 @@ async function startEmbedded(d: MqttDeps, wanted: number): Promise<MqttIngest> {
         return done(new Error(`device ${who.deviceId} may not publish to ${packet.topic}`));
       }
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      ingestPublish(d.ingestor, packet.topic, payload).then(
+      batcher.submit(packet.topic, payload).then(
         () => done(null),
         (e: unknown) => {
           // No PUBACK: the client resends after reconnecting.
@@ -133,7 +172,6 @@ async function startEmbedded(d: MqttDeps, wanted: number): Promise<MqttIngest> {
       );
     },
   });
-  const { port, fellBack } = await choosePort(d.config.host, wanted, d.config.mqttPortExplicit, 'PITWALL_MQTT_PORT', 'MQTT');
   const server: Server = createServer(broker.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -141,6 +179,9 @@ async function startEmbedded(d: MqttDeps, wanted: number): Promise<MqttIngest> {
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (e: unknown) => {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw e;
   });
   const addr = server.address();
   const actual = typeof addr === 'object' && addr ? addr.port : port;
@@ -157,11 +198,12 @@ async function startEmbedded(d: MqttDeps, wanted: number): Promise<MqttIngest> {
 async function startExternal(d: MqttDeps, url: string): Promise<MqttIngest> {
   const mqtt = await import('mqtt');
   const group = d.config.mqttShareGroup;
-  const clientId = d.config.mqttClientId === 'pitwall-ingest' ? `pitwall-${hostname()}` : d.config.mqttClientId;
+  const clientId = d.config.mqttClientId;
+  const batcher = new PublishBatcher(d.ingestor);
   const client = mqtt.connect(url, { clientId, clean: false, reconnectPeriod: 1000, connectTimeout: 10_000, protocolVersion: 4 });
   client.handleMessage = (packet, callback) => {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    ingestPublish(d.ingestor, packet.topic, payload, { source: undefined }).then(
+    batcher.submit(packet.topic, payload).then(
       () => callback(),
       (e: unknown) => {
         // Without the callback MQTT.js sends no PUBACK; the broker redelivers on reconnect.

@@ -6,8 +6,8 @@
 import type { EventLog, LoggedEvent } from './port.ts';
 
 export interface SubscribeOptions {
-  /** Where a group with no persisted position starts: the beginning, or the current head. */
-  from?: 'start' | 'end';
+  /** Where a group with no persisted position starts: the beginning, the current head, or after a position. */
+  from?: 'start' | 'end' | number;
   batchSize?: number;
   /** Safety poll for appends made by other processes. */
   pollMs?: number;
@@ -40,7 +40,7 @@ export function subscribe(
 
   const loop = (async () => {
     let pos = await log.position(group);
-    if (pos === undefined) pos = opts.from === 'end' ? await log.head() : 0;
+    if (pos === undefined) pos = opts.from === 'end' ? await log.head() : typeof opts.from === 'number' ? opts.from : 0;
     done = pos;
     while (!stopped) {
       let batch: LoggedEvent[] = [];

@@ -22,7 +22,9 @@ if (port) {
   const st = {
     dedupe: db.prepare('INSERT OR IGNORE INTO dedupe (source, id, seq) VALUES (?, ?, ?)'),
     existing: db.prepare('SELECT seq FROM dedupe WHERE source = ? AND id = ?').pluck(),
-    insert: db.prepare('INSERT INTO events (seq, id, source, type, subject, time_ms, received_ms, history, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    insert: db.prepare(
+      'INSERT INTO events (seq, id, source, type, subject, time_ms, received_ms, history, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
     head: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM events').pluck(),
     ack: db.prepare(
       'INSERT INTO consumer_positions (group_name, position, updated_ms) VALUES (?, ?, ?) ON CONFLICT (group_name) DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms',

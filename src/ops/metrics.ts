@@ -26,7 +26,26 @@ export class Metrics {
     if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'pitwall_' });
   }
 
+  private readonly labels = new Map<'type' | 'source', Set<string>>([
+    ['type', new Set()],
+    ['source', new Set()],
+  ]);
+
+  /**
+   * Bounds label cardinality: senders choose sources and types, so past the first
+   * `MAX_LABEL_VALUES` distinct values of each, further ones are counted as "other".
+   */
+  private bounded(kind: 'type' | 'source', v: string): string {
+    const seen = this.labels.get(kind) as Set<string>;
+    if (seen.has(v)) return v;
+    if (seen.size >= Metrics.MAX_LABEL_VALUES) return 'other';
+    seen.add(v);
+    return v;
+  }
+
+  static readonly MAX_LABEL_VALUES = 200;
+
   count(outcome: string, channel: string, type: string, source: string): void {
-    this.events.inc({ outcome, channel, type, source });
+    this.events.inc({ outcome, channel, type: this.bounded('type', type), source: this.bounded('source', source) });
   }
 }

@@ -2,8 +2,7 @@
  * The CloudEvents HTTP protocol binding (structured, batch and binary modes) → events.
  * https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/http-protocol-binding.md
  */
-import { isoTime } from '../../core/index.ts';
-import { AppError } from '../../core/index.ts';
+import { AppError, isoTime } from '../../core/index.ts';
 import type { CloudEvent } from '../envelope.ts';
 
 export type CloudEventsMode = 'structured' | 'batch' | 'binary';

@@ -4,9 +4,7 @@
  * device clock skew (`timestamp = receivedAt − (sentAt − originalTimestamp)`) unless the
  * message is a history-mode backfill.
  */
-import { isoTime } from '../../core/index.ts';
-import { AppError } from '../../core/index.ts';
-import { deterministicId } from '../../core/index.ts';
+import { AppError, deterministicId, isoTime } from '../../core/index.ts';
 import { type CloudEvent, snakeCase } from '../envelope.ts';
 
 export type SegmentCall = 'track' | 'identify' | 'page' | 'alias' | 'screen' | 'group';

@@ -6,8 +6,7 @@
  * `sensor.reading` event per resolved Record with a deterministic id, so a redelivered pack
  * dedupes on append.
  */
-import { AppError } from '../../core/index.ts';
-import { deterministicId } from '../../core/index.ts';
+import { AppError, deterministicId } from '../../core/index.ts';
 import type { CloudEvent } from '../envelope.ts';
 
 /** A resolved SenML Record (RFC 8428 §4.6). `t` is absolute: seconds since the Unix epoch. */

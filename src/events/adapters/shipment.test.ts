@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../core/index.ts';
-import { deterministicId } from '../../core/index.ts';
+import { AppError, deterministicId } from '../../core/index.ts';
 import { canonicalJson, SHIPMENT_EVENTS, shipmentToEvents } from './shipment.ts';
 
 const NOW_MS = Date.parse('2026-01-05T09:00:00Z');

@@ -6,8 +6,7 @@
  * Payload: `{ "event": "created"|"position"|"status"|"condition"|"delivered", "time"?: RFC 3339,
  * "id"?: string, ...fields }`, or an array of such objects.
  */
-import { AppError } from '../../core/index.ts';
-import { deterministicId } from '../../core/index.ts';
+import { AppError, deterministicId } from '../../core/index.ts';
 import type { CloudEvent } from '../envelope.ts';
 import { parseRfc3339 } from './telemetry.ts';
 

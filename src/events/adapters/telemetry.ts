@@ -6,8 +6,7 @@
  * - a map: `{ "vin"?: "…", "ts"?: ISO | epoch ms, "signals": { "Vehicle.…": value, … } }`
  * - a list: `[{ "path": "Vehicle.…", "value": …, "ts"?: ISO | epoch ms, "unit"?: "…" }, …]`
  */
-import { AppError } from '../../core/index.ts';
-import { deterministicId } from '../../core/index.ts';
+import { AppError, deterministicId } from '../../core/index.ts';
 import type { CloudEvent } from '../envelope.ts';
 
 export interface TelemetryEventOptions {

@@ -1,8 +1,8 @@
 /** Ways in over HTTP: CloudEvents (all three modes), Segment's Tracking API, SenML. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/index.ts';
-import { fromBinary, modeOf } from '../../events/index.ts';
 import type { SegmentCall } from '../../events/index.ts';
+import { fromBinary, modeOf } from '../../events/index.ts';
 import type { EventOutcome } from '../../ingest/index.ts';
 import { keySource, requireScope } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
@@ -99,7 +99,9 @@ export function ingestRoutes(app: FastifyInstance, d: HttpDeps): void {
       return reply.code(200).send({ success: true, ...summary(outcomes), results: outcomes.map((o, index) => ({ index, ...o })) });
     }
     const { writeKey: _omit, ...message } = body;
-    const [outcomes = []] = await d.ingestor.ingest('segment', [{ raw: message, ctx: { ...ctx, call } }], { bodyBytes: contentLength(req) });
+    const [outcomes = []] = await d.ingestor.ingest('segment', [{ raw: message, ctx: { ...ctx, call } }], {
+      bodyBytes: contentLength(req),
+    });
     const o = outcomes[0];
     if (o?.status === 'rejected') return single(reply, o);
     return reply.code(200).send({ success: true, ...o });

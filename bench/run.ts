@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   ingest: async () => (await import('./ingest.ts')).runIngestBench({ quick }),
   track: async () => (await import('./ingest.ts')).runTrackBench({ quick }),
   mqtt: async () => (await import('./mqtt.ts')).runMqttBench({ quick }),
+  timers: async () => (await import('./timers.ts')).runTimersBench({ quick }),
 };
 
 const name = names[0];

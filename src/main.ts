@@ -47,7 +47,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     sqliteFile: sqliteFileIn(config.dataDir),
     pgSchema: config.databaseSchema,
   });
-  const log = openEventLog(store, clock);
+  const log = openEventLog(store, clock, { dedupeWindowMs: config.dedupeRetentionDays * 86_400_000 });
   const registry = await new SchemaRegistry().load(store.db);
   const ingestor = new Ingestor({ store, log, registry, clock, metrics, maxPendingEvents: config.maxPendingEvents, doors: defaultDoors() });
   const keys = new KeyAuthenticator(store.db);

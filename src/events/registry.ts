@@ -10,7 +10,7 @@ import { AppError } from '../core/index.ts';
 import type { Database } from '../store/index.ts';
 import { BUILT_IN_TYPES, GENERIC_TRACK } from './catalogue/index.ts';
 import type { EventTypeDefinition } from './catalogue-types.ts';
-import { type CloudEvent, CORE_ATTRIBUTES, EVENT_TYPE_PATTERN, EXTENSION_NAME_PATTERN } from './envelope.ts';
+import { type CloudEvent, CORE_ATTRIBUTES, EVENT_TYPE_PATTERN, EXTENSION_NAME_PATTERN, PITWALL_EXTENSIONS } from './envelope.ts';
 
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
 type AddFormats = (ajv: Ajv) => Ajv;
@@ -32,6 +32,7 @@ interface Entry {
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const CORE = new Set<string>(CORE_ATTRIBUTES);
+const KNOWN_EXTENSIONS = new Set<string>(PITWALL_EXTENSIONS);
 
 export function schemaUri(type: string, version: number): string {
   return `urn:pitwall:schema:${type}:${version}`;
@@ -41,6 +42,8 @@ export class SchemaRegistry {
   private readonly ajv = new Ajv({ allErrors: false, strict: false, allowUnionTypes: true });
   private readonly types = new Map<string, Entry>();
   private readonly genericTrack: Entry;
+  /** Events of a batch often share a time: the last one known valid skips re-checking. */
+  private lastValidTime = '';
 
   constructor(builtIns: readonly EventTypeDefinition[] = BUILT_IN_TYPES) {
     addFormats(this.ajv);
@@ -136,16 +139,17 @@ export class SchemaRegistry {
     if (typeof e.type !== 'string' || !EVENT_TYPE_PATTERN.test(e.type)) {
       return { code: 'PW_EVENT_ENVELOPE', message: 'type must be lowercase and dotted, like "commerce.order_completed"', pointer: '/type' };
     }
-    if (typeof e.time !== 'string' || !RFC3339.test(e.time) || Number.isNaN(Date.parse(e.time))) {
+    if (e.time !== this.lastValidTime && (typeof e.time !== 'string' || !RFC3339.test(e.time) || Number.isNaN(Date.parse(e.time)))) {
       return { code: 'PW_EVENT_ENVELOPE', message: 'time must be an RFC 3339 timestamp', pointer: '/time' };
     }
     for (const k of ['subject', 'datacontenttype', 'dataschema'] as const) {
       if (e[k] !== undefined && typeof e[k] !== 'string')
         return { code: 'PW_EVENT_ENVELOPE', message: `${k} must be a string`, pointer: `/${k}` };
     }
-    for (const [k, v] of Object.entries(e)) {
+    for (const k in e) {
       if (CORE.has(k)) continue;
-      if (!EXTENSION_NAME_PATTERN.test(k)) {
+      const v = e[k];
+      if (!KNOWN_EXTENSIONS.has(k) && !EXTENSION_NAME_PATTERN.test(k)) {
         return {
           code: 'PW_EVENT_ENVELOPE',
           message: `extension attribute "${k}" must be 1-20 lowercase letters or digits`,
@@ -156,6 +160,7 @@ export class SchemaRegistry {
         return { code: 'PW_EVENT_ENVELOPE', message: `extension attribute "${k}" must be a string, number or boolean`, pointer: `/${k}` };
       }
     }
+    this.lastValidTime = e.time;
     if (e.pitwallhistory !== undefined && typeof e.pitwallhistory !== 'boolean') {
       return { code: 'PW_EVENT_ENVELOPE', message: 'pitwallhistory must be a boolean', pointer: '/pitwallhistory' };
     }

@@ -113,6 +113,7 @@ export class Ingestor {
     const appended = await this.d.log.append(toAppend);
 
     const quarantine: QuarantineEntry[] = [];
+    const tally = this.d.metrics.tally();
     let k = 0;
     const results = prepared.map((p): EventOutcome[] => {
       if (p.itemProblem) {
@@ -121,7 +122,7 @@ export class Ingestor {
             ? undefined
             : this.entry(channel, p, receivedAt, p.itemProblem.code, p.itemProblem.message, p.itemProblem.pointer);
         if (q) quarantine.push(q);
-        this.d.metrics.count('rejected', channel, 'unknown', p.item.ctx.source ?? 'unknown');
+        tally.add('rejected', channel, 'unknown', p.item.ctx.source ?? 'unknown');
         return [
           {
             status: 'rejected',
@@ -141,16 +142,17 @@ export class Ingestor {
       return p.events.map((e, i): EventOutcome => {
         const problem = p.problems[i];
         if (problem) {
-          this.d.metrics.count('rejected', channel, textOr(e.type, 'unknown'), textOr(e.source, 'unknown'));
+          tally.add('rejected', channel, textOr(e.type, 'unknown'), textOr(e.source, 'unknown'));
           return { status: 'rejected', id: e.id, ...problem, quarantine_id: q?.id };
         }
         const a = appended[k++];
         if (!a) throw new Error('log returned fewer outcomes than events');
-        this.d.metrics.count(a.status, channel, e.type, e.source);
+        tally.add(a.status, channel, e.type, e.source);
         return { status: a.status, id: e.id, type: e.type, seq: a.seq };
       });
     });
     await addToQuarantine(this.d.store.db, quarantine);
+    tally.flush();
     this.d.metrics.latency.observe({ channel }, (performance.now() - started) / 1000);
     return results;
   }

@@ -8,6 +8,6 @@ export { type SubscribeOptions, type Subscription, subscribe } from './consumer.
 export type { AppendOutcome, EventLog, EventQuery, LoggedEvent, NewEvent } from './port.ts';
 
 /** The SQL-backed log for the configured store. */
-export function openEventLog(store: Store, clock: Clock): EventLog {
-  return store.singleWriter ? new SqliteEventLog(store, clock) : new PostgresEventLog(store, clock);
+export function openEventLog(store: Store, clock: Clock, opts: { dedupeWindowMs?: number } = {}): EventLog {
+  return store.singleWriter ? new SqliteEventLog(store, clock, opts.dedupeWindowMs) : new PostgresEventLog(store, clock);
 }

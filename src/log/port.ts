@@ -14,6 +14,9 @@
  */
 import type { CloudEvent } from '../events/index.ts';
 
+/** How long a resend is recognised as a duplicate, unless configured otherwise. */
+export const DEFAULT_DEDUPE_WINDOW_MS = 7 * 86_400_000;
+
 export interface NewEvent {
   event: CloudEvent;
   /** When Pitwall received it (epoch ms, from the injected clock). */

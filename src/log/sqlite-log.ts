@@ -9,8 +9,8 @@ import type { Clock } from '../core/index.ts';
 import { AppError } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { GroupCommitter } from './group-commit.ts';
-import type { AppendOutcome, EventLog, EventQuery, LoggedEvent, NewEvent } from './port.ts';
-import { buildQuery, type EventRow, firstSeqReceivedAtOrAfter, rowToLogged } from './rows.ts';
+import { type AppendOutcome, DEFAULT_DEDUPE_WINDOW_MS, type EventLog, type EventQuery, type LoggedEvent, type NewEvent } from './port.ts';
+import { buildQuery, type EventRow, rowToLogged } from './rows.ts';
 import { ACCEPTED, type Reply, type Request, type Row } from './sqlite-writer-protocol.ts';
 
 type Pending = { resolve: (r: Reply & { ok: true }) => void; reject: (e: unknown) => void };
@@ -28,6 +28,7 @@ export class SqliteEventLog implements EventLog {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    dedupeWindowMs: number = DEFAULT_DEDUPE_WINDOW_MS,
   ) {
     if (!store.sqlite) throw new Error('SqliteEventLog needs a SQLite store');
     if (store.location === ':memory:') throw new Error('the SQLite event log needs a file (its writer thread opens it too)');
@@ -37,7 +38,9 @@ export class SqliteEventLog implements EventLog {
       read: this.raw.prepare('SELECT seq, received_ms, history, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
       position: this.raw.prepare('SELECT position FROM consumer_positions WHERE group_name = ?').pluck(),
     };
-    this.worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), { workerData: { file: store.location } });
+    this.worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), {
+      workerData: { file: store.location, dedupeSinceMs: clock.now() - dedupeWindowMs },
+    });
     this.worker.on('message', (r: Reply) => {
       const p = this.waiting.get(r.n);
       if (!p) return;
@@ -128,8 +131,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   async pruneDedupe(cutoffMs: number): Promise<number> {
-    const before = await firstSeqReceivedAtOrAfter(this, cutoffMs);
-    return (await this.call({ op: 'prune', n: 0, before })).changes ?? 0;
+    return (await this.call({ op: 'prune', n: 0, cutoffMs })).changes ?? 0;
   }
 
   close(): Promise<void> {

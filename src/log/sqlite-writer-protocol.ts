@@ -6,7 +6,7 @@ export type Row = [string, string, string, string | null, number, number, 0 | 1,
 export type Request =
   | { op: 'commit'; n: number; rows: Row[] }
   | { op: 'ack'; n: number; group: string; seq: number; now: number }
-  | { op: 'prune'; n: number; before: number }
+  | { op: 'prune'; n: number; cutoffMs: number }
   | { op: 'close'; n: number };
 
 export type Reply =

@@ -1,10 +1,16 @@
 // @ts-check
 /**
- * The SQLite writer thread. It owns the only write connection for the event log, so the
- * commit's fsync never blocks the main thread: while it commits one group, the main
- * thread parses and validates the next. Plain JavaScript because worker threads on
- * Node 20 cannot load TypeScript through tsx's hooks; the protocol's types live in
- * sqlite-writer-protocol.ts. Pragmas must match store/store.ts `openSqlite`.
+ * The SQLite writer thread. It owns the event log's write connection, so the commit's
+ * fsync never blocks the main thread: while it commits one group, the main thread parses
+ * and validates the next. Plain JavaScript because worker threads on Node 20 cannot load
+ * TypeScript through tsx's hooks; the protocol's types live in sqlite-writer-protocol.ts.
+ * Pragmas must match store/store.ts `openSqlite`.
+ *
+ * Dedupe (ADR 0006): an in-memory hash index (hash of source+id → position) over the
+ * events of the retention window, rebuilt from the events table at start. The table stays
+ * the truth: a hash hit is confirmed by reading the row at that position, so collisions and
+ * entries of rolled-back commits are harmless. Rows appended by another process (the CLI)
+ * are indexed inside the next commit's write lock, before they could be missed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
@@ -12,60 +18,190 @@ import SqliteDatabase from 'better-sqlite3';
 const ACCEPTED = 1;
 const DUPLICATE = 2;
 
-const port = parentPort;
-if (port) {
-  const db = new SqliteDatabase(workerData.file);
+/** cyrb53: a fast 53-bit string hash; never 0 (0 marks an empty slot). */
+export function hash53(/** @type {string} */ str) {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < str.length; i++) {
+    const ch = str.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0) || 1;
+}
+
+/** Open-addressing hash → position index in two typed arrays (16 bytes per slot). */
+export class DedupeIndex {
+  constructor(capacity = 1 << 16) {
+    this.init(capacity);
+  }
+  /** @param {number} capacity a power of two */
+  init(capacity) {
+    this.keys = new Float64Array(capacity);
+    this.seqs = new Float64Array(capacity);
+    this.mask = capacity - 1;
+    this.size = 0;
+  }
+  /** Positions recorded under hash `h`. @param {number} h */
+  candidates(h) {
+    /** @type {number[]} */
+    const out = [];
+    const keys = /** @type {Float64Array} */ (this.keys);
+    for (let i = (h >>> 0) & this.mask; keys[i] !== 0; i = (i + 1) & this.mask) {
+      if (keys[i] === h) out.push(/** @type {Float64Array} */ (this.seqs)[i] ?? 0);
+    }
+    return out;
+  }
+  /** @param {number} h @param {number} seq */
+  add(h, seq) {
+    if ((this.size + 1) * 2 > this.mask + 1) this.rebuild(0, (this.mask + 1) * 2);
+    const keys = /** @type {Float64Array} */ (this.keys);
+    let i = (h >>> 0) & this.mask;
+    while (keys[i] !== 0) i = (i + 1) & this.mask;
+    keys[i] = h;
+    /** @type {Float64Array} */ (this.seqs)[i] = seq;
+    this.size++;
+  }
+  /** Drops positions below `minSeq`; resizes to `capacity` (or what the survivors need). */
+  rebuild(/** @type {number} */ minSeq, capacity = this.mask + 1) {
+    const keys = /** @type {Float64Array} */ (this.keys);
+    const seqs = /** @type {Float64Array} */ (this.seqs);
+    let live = 0;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0 && (seqs[i] ?? 0) >= minSeq) live++;
+    let cap = Math.max(1 << 16, capacity);
+    while (live * 2 > cap) cap *= 2;
+    this.init(cap);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] ?? 0;
+      const s = seqs[i] ?? 0;
+      if (k !== 0 && s >= minSeq) this.add(k, s);
+    }
+  }
+}
+
+/**
+ * Opens the writer on `file`, indexing the events received since `dedupeSinceMs`.
+ * @param {string} file @param {number} dedupeSinceMs
+ */
+export function openWriter(file, dedupeSinceMs) {
+  const db = new SqliteDatabase(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 10000');
   db.pragma('cache_size = -131072');
   const st = {
-    dedupe: db.prepare('INSERT OR IGNORE INTO dedupe (source, id, seq) VALUES (?, ?, ?)'),
-    existing: db.prepare('SELECT seq FROM dedupe WHERE source = ? AND id = ?').pluck(),
     insert: db.prepare(
       'INSERT INTO events (seq, id, source, type, subject, time_ms, received_ms, history, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
+    keyAt: db.prepare('SELECT source, id FROM events WHERE seq = ?'),
+    firstAfter: db.prepare('SELECT seq, received_ms FROM events WHERE seq >= ? ORDER BY seq LIMIT 1'),
+    keysFrom: db.prepare('SELECT seq, source, id FROM events WHERE seq > ? AND seq <= ? ORDER BY seq'),
     head: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM events').pluck(),
     ack: db.prepare(
       'INSERT INTO consumer_positions (group_name, position, updated_ms) VALUES (?, ?, ?) ON CONFLICT (group_name) DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms',
     ),
-    prune: db.prepare('DELETE FROM dedupe WHERE seq < ?'),
   };
-  // IMMEDIATE takes the write lock up front; positions are read inside it, never cached,
-  // so another process (the CLI replaying quarantine) can append safely.
+  const index = new DedupeIndex();
+  /** Highest position whose key is in the index. */
+  let indexed = 0;
+
+  /** Adds the keys of rows (indexed, upTo] — written at start-up history or by another process. */
+  const catchUp = (/** @type {number} */ upTo) => {
+    for (const r of /** @type {Iterable<{seq: number, source: string, id: string}>} */ (st.keysFrom.iterate(indexed, upTo))) {
+      index.add(hash53(`${r.source}\u0000${r.id}`), r.seq);
+    }
+    indexed = Math.max(indexed, upTo);
+  };
+
+  /** First position received at or after `cutoffMs` (receive times grow with position). */
+  const firstSeqSince = (/** @type {number} */ cutoffMs) => {
+    let lo = 1;
+    let hi = Number(st.head.get()) + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const r = /** @type {{seq: number, received_ms: number} | undefined} */ (st.firstAfter.get(mid));
+      if (!r) {
+        hi = mid;
+        break;
+      }
+      if (r.received_ms < cutoffMs) lo = r.seq + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+
+  // Index the retention window before the first commit is handled.
+  indexed = firstSeqSince(dedupeSinceMs) - 1;
+  catchUp(Number(st.head.get()));
+
+  /** @param {string} source @param {string} id @param {number} h */
+  const seen = (source, id, h) => {
+    for (const seq of index.candidates(h)) {
+      const r = /** @type {{source: string, id: string} | undefined} */ (st.keyAt.get(seq));
+      if (r && r.source === source && r.id === id) return seq;
+    }
+    return 0;
+  };
+
+  // IMMEDIATE takes the write lock up front; the head is read inside it, never cached.
   const commit = db.transaction((/** @type {any[][]} */ rows) => {
+    const head = Number(st.head.get());
+    if (head > indexed) catchUp(head);
     const statuses = new Uint8Array(rows.length);
     const seqs = new Float64Array(rows.length);
-    let next = Number(st.head.get()) + 1;
+    let next = head + 1;
     for (let i = 0; i < rows.length; i++) {
-      const [source, id, type, subject, timeMs, receivedMs, history, body] = rows[i];
-      if (st.dedupe.run(source, id, next).changes === 0) {
+      const [source, id, type, subject, timeMs, receivedMs, history, body] = /** @type {any[]} */ (rows[i]);
+      const h = hash53(`${source}\u0000${id}`);
+      const dup = seen(source, id, h);
+      if (dup !== 0) {
         statuses[i] = DUPLICATE;
-        seqs[i] = Number(st.existing.get(source, id));
+        seqs[i] = dup;
         continue;
       }
       st.insert.run(next, id, source, type, subject, timeMs, receivedMs, history, body);
+      index.add(h, next);
       statuses[i] = ACCEPTED;
       seqs[i] = next++;
     }
+    indexed = next - 1;
     return { statuses, seqs, head: next - 1 };
   }).immediate;
 
+  return {
+    commit,
+    ack: (/** @type {string} */ group, /** @type {number} */ seq, /** @type {number} */ now) => {
+      st.ack.run(group, seq, now);
+    },
+    prune: (/** @type {number} */ cutoffMs) => {
+      const before = index.size;
+      index.rebuild(firstSeqSince(cutoffMs));
+      return before - index.size;
+    },
+    close: () => db.close(),
+  };
+}
+
+const port = parentPort;
+if (port && workerData?.file) {
+  const w = openWriter(workerData.file, workerData.dedupeSinceMs);
   port.on('message', (m) => {
     try {
       switch (m.op) {
         case 'commit':
-          port.postMessage({ n: m.n, ok: true, ...commit(m.rows) });
+          port.postMessage({ n: m.n, ok: true, ...w.commit(m.rows) });
           break;
         case 'ack':
-          st.ack.run(m.group, m.seq, m.now);
+          w.ack(m.group, m.seq, m.now);
           port.postMessage({ n: m.n, ok: true });
           break;
         case 'prune':
-          port.postMessage({ n: m.n, ok: true, changes: st.prune.run(m.before).changes });
+          port.postMessage({ n: m.n, ok: true, changes: w.prune(m.cutoffMs) });
           break;
         case 'close':
-          db.close();
+          w.close();
           port.postMessage({ n: m.n, ok: true });
           port.close();
           break;

@@ -48,4 +48,25 @@ export class Metrics {
   count(outcome: string, channel: string, type: string, source: string): void {
     this.events.inc({ outcome, channel, type: this.bounded('type', type), source: this.bounded('source', source) });
   }
+
+  /** A tally for one request: counts locally, then adds each label set once (labels are costly to hash). */
+  tally(): { add(outcome: string, channel: string, type: string, source: string): void; flush(): void } {
+    const counts = new Map<string, { outcome: string; channel: string; type: string; source: string; n: number }>();
+    return {
+      add(outcome, channel, type, source) {
+        const k = `${outcome}\u0000${channel}\u0000${type}\u0000${source}`;
+        const c = counts.get(k);
+        if (c) c.n++;
+        else counts.set(k, { outcome, channel, type, source, n: 1 });
+      },
+      flush: () => {
+        for (const c of counts.values()) {
+          this.events.inc(
+            { outcome: c.outcome, channel: c.channel, type: this.bounded('type', c.type), source: this.bounded('source', c.source) },
+            c.n,
+          );
+        }
+      },
+    };
+  }
 }

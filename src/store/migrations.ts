@@ -86,6 +86,24 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003_timers': {
+      async up(db: Kysely<unknown>) {
+        // due_ms is the firing's identity (effects are keyed by key + due_ms); ready_ms is when
+        // it may next be claimed (due, lease expiry or retry time), so a claim is one index range.
+        const timers = db.schema
+          .createTable('timers')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('due_ms', int64(dialect), (c) => c.notNull())
+          .addColumn('ready_ms', int64(dialect), (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('lease_token', 'text')
+          .addColumn('last_error', 'text')
+          .addColumn('updated_ms', int64(dialect), (c) => c.notNull());
+        await (dialect === 'sqlite' ? timers.modifyEnd(withoutRowid()) : timers).execute();
+        await db.schema.createIndex('timers_ready').on('timers').columns(['ready_ms']).execute();
+      },
+    },
   };
 }
 

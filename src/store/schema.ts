@@ -69,6 +69,18 @@ export interface EventTypesTable {
   created_ms: Int64;
 }
 
+/** Durable timers (src/detect): `due_ms` identifies the firing, `ready_ms` is when it may next be claimed. */
+export interface TimersTable {
+  key: string;
+  due_ms: Int64;
+  ready_ms: Int64;
+  payload: string;
+  attempts: number;
+  lease_token: string | null;
+  last_error: string | null;
+  updated_ms: Int64;
+}
+
 export interface Database {
   events: EventsTable;
   dedupe: DedupeTable;
@@ -77,6 +89,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   devices: DevicesTable;
   event_types: EventTypesTable;
+  timers: TimersTable;
 }
 
 export type { Generated };

@@ -25,11 +25,46 @@ export interface SegmentOptions {
 /** The largest |epoch ms| a JavaScript Date (and so an RFC 3339 `time`) can represent. */
 const MAX_EPOCH_MS = 8.64e15;
 
+let lastAt = Number.NaN;
+let lastAtText = '';
+/** Consecutive messages often share a time: format each once. */
+function formatTime(ms: number): string {
+  if (ms !== lastAt) {
+    lastAt = ms;
+    lastAtText = isoTime(ms);
+  }
+  return lastAtText;
+}
+
+/** Track event names repeat endlessly; remember their type names (bounded). */
+const typeNames = new Map<string, string>();
+function commerceType(event: string): string {
+  let t = typeNames.get(event);
+  if (t === undefined) {
+    t = `commerce.${snakeCase(event)}`;
+    if (typeNames.size > 10_000) typeNames.clear();
+    typeNames.set(event, t);
+  }
+  return t;
+}
+
 const bad = (message: string, pointer: string) => new AppError('PW_SEGMENT_INVALID', message, { pointer });
+
+/** Messages of one batch share timestamps (the batch's `sentAt`, often `timestamp`): parse each string once. */
+const parsedTimes = new Map<string, number>();
 
 function time(v: unknown, pointer: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  const ms = typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : Number.NaN;
+  let ms: number;
+  if (typeof v === 'string') {
+    let cached = parsedTimes.get(v);
+    if (cached === undefined) {
+      cached = Date.parse(v);
+      if (parsedTimes.size > 256) parsedTimes.clear();
+      parsedTimes.set(v, cached);
+    }
+    ms = cached;
+  } else ms = typeof v === 'number' ? v : Number.NaN;
   if (!Number.isFinite(ms) || Math.abs(ms) > MAX_EPOCH_MS) throw bad(`${pointer.slice(1)} must be an ISO 8601 timestamp`, pointer);
   return ms;
 }
@@ -66,9 +101,10 @@ export function segmentToEvent(msg: unknown, opts: SegmentOptions): CloudEvent {
   switch (call) {
     case 'track': {
       const event = optString(m, 'event');
-      if (!event || snakeCase(event) === '') throw bad('event is required for a track call', '/event');
-      type = `commerce.${snakeCase(event)}`;
-      data = { event, properties: properties ?? {}, ...(context ? { context } : {}) };
+      if (!event || commerceType(event) === 'commerce.') throw bad('event is required for a track call', '/event');
+      type = commerceType(event);
+      data = { event, properties: properties ?? {} };
+      if (context) data.context = context;
       break;
     }
     case 'identify':
@@ -114,14 +150,14 @@ export function segmentToEvent(msg: unknown, opts: SegmentOptions): CloudEvent {
     id: messageId,
     source: opts.source,
     type,
-    time: isoTime(at),
+    time: formatTime(at),
     subject: userId ?? anonymousId,
     datacontenttype: 'application/json',
     data,
-    ...(userId ? { userid: userId } : {}),
-    ...(anonymousId ? { anonymousid: anonymousId } : {}),
-    ...(store ? { store } : {}),
-    ...(opts.history ? { pitwallhistory: true } : {}),
   };
+  if (userId) event.userid = userId;
+  if (anonymousId) event.anonymousid = anonymousId;
+  if (store) event.store = store;
+  if (opts.history) event.pitwallhistory = true;
   return event;
 }

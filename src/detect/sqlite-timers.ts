@@ -1,0 +1,123 @@
+/**
+ * Timers on SQLite. SQLite has one writer at a time, so a claim is a single UPDATE … RETURNING
+ * inside an IMMEDIATE transaction: it takes the write lock before reading, and a second
+ * connection (another store on the same file) waits for it instead of claiming the same rows.
+ * Statements are prepared on the raw handle and run synchronously, so no transaction is ever
+ * held across an `await`.
+ */
+import { randomUUID } from 'node:crypto';
+import type SqliteDatabase from 'better-sqlite3';
+import type { Clock } from '../core/index.ts';
+import type { Store } from '../store/index.ts';
+import { byDue, checkClaimArgs, checkDue, encodePayload, rowToClaimed, rowToTimer, type TimerRow } from './timer-rows.ts';
+import type { ClaimedTimer, Json, NewTimer, Timer, TimerStore } from './timers.ts';
+
+type ClaimRow = Pick<TimerRow, 'key' | 'due_ms' | 'payload' | 'attempts'>;
+
+export class SqliteTimerStore implements TimerStore {
+  private readonly raw: SqliteDatabase.Database;
+  private readonly st;
+  private readonly scheduleTx: SqliteDatabase.Transaction<(rows: readonly NewTimer[], now: number) => void>;
+  private readonly claimTx: SqliteDatabase.Transaction<(token: string, leaseUntil: number, now: number, limit: number) => ClaimRow[]>;
+  private readonly completeTx: SqliteDatabase.Transaction<(claims: readonly { key: string; token: string }[]) => number>;
+
+  constructor(
+    store: Store,
+    private readonly clock: Clock,
+  ) {
+    if (!store.sqlite) throw new Error('SqliteTimerStore needs a SQLite store');
+    this.raw = store.sqlite;
+    const raw = this.raw;
+    this.st = {
+      upsert: raw.prepare(
+        `INSERT INTO timers (key, due_ms, ready_ms, payload, attempts, lease_token, last_error, updated_ms)
+         VALUES (?, ?, ?, ?, 0, NULL, NULL, ?)
+         ON CONFLICT (key) DO UPDATE SET due_ms = excluded.due_ms, ready_ms = excluded.ready_ms, payload = excluded.payload,
+           attempts = 0, lease_token = NULL, last_error = NULL, updated_ms = excluded.updated_ms`,
+      ),
+      reschedule: raw.prepare(
+        'UPDATE timers SET due_ms = ?, ready_ms = ?, attempts = 0, lease_token = NULL, last_error = NULL, updated_ms = ? WHERE key = ?',
+      ),
+      cancel: raw.prepare('DELETE FROM timers WHERE key = ?'),
+      claim: raw.prepare(
+        `UPDATE timers SET lease_token = ?, ready_ms = ?, attempts = attempts + 1, updated_ms = ?
+         WHERE key IN (SELECT key FROM timers WHERE ready_ms <= ? ORDER BY ready_ms LIMIT ?)
+         RETURNING key, due_ms, payload, attempts`,
+      ),
+      complete: raw.prepare('DELETE FROM timers WHERE key = ? AND lease_token = ?'),
+      retry: raw.prepare(
+        'UPDATE timers SET ready_ms = ?, lease_token = NULL, last_error = ?, updated_ms = ? WHERE key = ? AND lease_token = ?',
+      ),
+      get: raw.prepare('SELECT key, due_ms, ready_ms, payload, attempts, lease_token, last_error FROM timers WHERE key = ?'),
+      count: raw.prepare('SELECT count(*) FROM timers').pluck(),
+      next: raw.prepare('SELECT min(ready_ms) FROM timers').pluck(),
+    };
+    this.scheduleTx = raw.transaction((rows: readonly NewTimer[], now: number) => {
+      for (const t of rows) this.st.upsert.run(t.key, t.dueAt, t.dueAt, encodePayload(t.payload), now);
+    });
+    this.claimTx = raw.transaction(
+      (token: string, leaseUntil: number, now: number, limit: number) =>
+        this.st.claim.all(token, leaseUntil, now, now, limit) as ClaimRow[],
+    );
+    this.completeTx = raw.transaction((claims: readonly { key: string; token: string }[]) => {
+      let n = 0;
+      for (const c of claims) n += this.st.complete.run(c.key, c.token).changes;
+      return n;
+    });
+  }
+
+  async schedule(key: string, dueAt: number, payload: Json): Promise<void> {
+    await this.scheduleMany([{ key, dueAt, payload }]);
+  }
+
+  async scheduleMany(timers: readonly NewTimer[]): Promise<void> {
+    for (const t of timers) checkDue(t.dueAt);
+    this.scheduleTx.immediate(timers, this.clock.now());
+  }
+
+  async reschedule(key: string, dueAt: number): Promise<boolean> {
+    checkDue(dueAt);
+    return this.st.reschedule.run(dueAt, dueAt, this.clock.now(), key).changes > 0;
+  }
+
+  async cancel(key: string): Promise<boolean> {
+    return this.st.cancel.run(key).changes > 0;
+  }
+
+  async claimDue(limit: number, leaseMs: number): Promise<ClaimedTimer[]> {
+    checkClaimArgs(limit, leaseMs);
+    const now = this.clock.now();
+    const token = randomUUID();
+    return this.claimTx
+      .immediate(token, now + leaseMs, now, limit)
+      .map((r) => rowToClaimed(r, token))
+      .sort(byDue);
+  }
+
+  async complete(key: string, token: string): Promise<boolean> {
+    return this.st.complete.run(key, token).changes > 0;
+  }
+
+  async completeMany(claims: readonly { key: string; token: string }[]): Promise<number> {
+    return claims.length === 0 ? 0 : this.completeTx.immediate(claims);
+  }
+
+  async retryAt(key: string, token: string, at: number, error?: string): Promise<boolean> {
+    checkDue(at);
+    return this.st.retry.run(at, error ?? null, this.clock.now(), key, token).changes > 0;
+  }
+
+  async get(key: string): Promise<Timer | undefined> {
+    const r = this.st.get.get(key) as TimerRow | undefined;
+    return r === undefined ? undefined : rowToTimer(r);
+  }
+
+  async count(): Promise<number> {
+    return this.st.count.get() as number;
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const v = this.st.next.get() as number | null;
+    return v === null ? undefined : v;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Fires due timers: claim, run the handler, complete; a failed handler is retried later with
+ * exponential backoff. `tick()` does one round and is all tests need; `start()` repeats it on
+ * a real-time loop that asks the Clock what is due and sleeps (setTimeout) until the next
+ * timer, at most `maxIdleMs` at a time so a faster-running clock or a newly scheduled earlier
+ * timer is noticed (call `wake()` to notice it at once).
+ */
+import type { Clock } from '../core/index.ts';
+import type { ClaimedTimer, TimerStore } from './timers.ts';
+
+/** Runs a timer's effect. Must be idempotent by `(key, dueAt)`: see `firingId`. */
+export type TimerHandler = (timer: ClaimedTimer) => Promise<void>;
+
+export interface TimerRunnerOptions {
+  /** Timers claimed per round. */
+  batch?: number;
+  /** How long a claim is exclusive, in clock ms; a handler should finish well within it. */
+  leaseMs?: number;
+  /** First retry delay (clock ms); doubles per attempt up to `backoffMaxMs`. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Longest real-time sleep of the loop between rounds. */
+  maxIdleMs?: number;
+  /** Told about every handler failure (the timer is retried) and every failed round. */
+  onError?: (error: unknown, timer: ClaimedTimer | undefined) => void;
+}
+
+export interface TickResult {
+  claimed: number;
+  /** Handled and deleted. */
+  completed: number;
+  /** Handler failed; made ready again after a backoff. */
+  retried: number;
+  /** Handled, but the claim was voided meanwhile (rescheduled, cancelled or re-claimed). */
+  stale: number;
+}
+
+/** Delay before the next attempt after `attempts` failed ones: base·2^(attempts−1), capped. */
+export function backoffMs(attempts: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(attempts - 1, 52)));
+}
+
+export class TimerRunner {
+  private readonly batch: number;
+  private readonly leaseMs: number;
+  private readonly baseMs: number;
+  private readonly maxMs: number;
+  private readonly maxIdleMs: number;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+
+  constructor(
+    private readonly store: TimerStore,
+    private readonly clock: Clock,
+    private readonly handler: TimerHandler,
+    private readonly opts: TimerRunnerOptions = {},
+  ) {
+    this.batch = opts.batch ?? 100;
+    this.leaseMs = opts.leaseMs ?? 60_000;
+    this.baseMs = opts.backoffBaseMs ?? 1000;
+    this.maxMs = opts.backoffMaxMs ?? 3_600_000;
+    this.maxIdleMs = opts.maxIdleMs ?? 1000;
+  }
+
+  /** One round: claim what is due now, fire it, complete or schedule a retry. */
+  async tick(): Promise<TickResult> {
+    const claimed = await this.store.claimDue(this.batch, this.leaseMs);
+    const results = await Promise.allSettled(claimed.map(async (t) => this.handler(t)));
+    const done: ClaimedTimer[] = [];
+    let retried = 0;
+    let stale = 0;
+    for (const [i, r] of results.entries()) {
+      const t = claimed[i] as ClaimedTimer;
+      if (r.status === 'fulfilled') {
+        done.push(t);
+        continue;
+      }
+      this.opts.onError?.(r.reason, t);
+      const at = this.clock.now() + backoffMs(t.attempts, this.baseMs, this.maxMs);
+      if (await this.store.retryAt(t.key, t.token, at, errorText(r.reason))) retried++;
+      else stale++;
+    }
+    const completed = await this.store.completeMany(done);
+    return { claimed: claimed.length, completed, retried, stale: stale + done.length - completed };
+  }
+
+  /** Runs rounds until `stop()`; errors of a round are reported and the loop goes on. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Ends a sleep early, e.g. after scheduling a timer due sooner than the next one. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Stops the loop after the round in progress. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let wait: number;
+      try {
+        const r = await this.tick();
+        if (r.claimed === this.batch) wait = 0;
+        else {
+          const next = await this.store.nextDueAt();
+          // Nothing claimable though something is ready: another claimer holds it; back off briefly.
+          wait = next === undefined ? this.maxIdleMs : Math.min(this.maxIdleMs, Math.max(r.claimed === 0 ? 1 : 0, next - this.clock.now()));
+        }
+      } catch (e) {
+        this.opts.onError?.(e, undefined);
+        wait = this.maxIdleMs;
+      }
+      if (this.running) await this.sleep(wait);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let cancel = () => {};
+      const done = () => {
+        cancel();
+        this.wakeUp = undefined;
+        resolve();
+      };
+      if (ms <= 0) {
+        const h = setImmediate(done);
+        cancel = () => clearImmediate(h);
+      } else {
+        const h = setTimeout(done, ms);
+        cancel = () => clearTimeout(h);
+      }
+      this.wakeUp = done;
+    });
+  }
+}
+
+/** Stored with the timer for inspection; errors are matched by `code`, so keep it in front. */
+function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code}: ${e.message}` : e.message;
+}

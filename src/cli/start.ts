@@ -48,10 +48,17 @@ export async function startCommand(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping — draining requests and committing what was accepted…`);
-    await pw.stop();
-    if (embedded) rmSync(pidFile(cfg), { force: true });
-    console.log('Pitwall stopped.');
-    process.exit(0);
+    let code = 0;
+    try {
+      await pw.stop();
+      console.log('Pitwall stopped.');
+    } catch (e) {
+      console.error(`pitwall: stopping failed: ${(e as Error).message}`);
+      code = 1;
+    } finally {
+      if (embedded) rmSync(pidFile(cfg), { force: true });
+    }
+    process.exit(code);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));

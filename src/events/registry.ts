@@ -43,7 +43,7 @@ export class SchemaRegistry {
   private readonly types = new Map<string, Entry>();
   private readonly genericTrack: Entry;
   /** Events of a batch often share a time: the last one known valid skips re-checking. */
-  private lastValidTime = '';
+  private lastValidTime: string | undefined;
 
   constructor(builtIns: readonly EventTypeDefinition[] = BUILT_IN_TYPES) {
     addFormats(this.ajv);
@@ -130,10 +130,10 @@ export class SchemaRegistry {
   /** Checks envelope and data; fills in `dataschema` when absent. Returns a problem or undefined. */
   validate(e: CloudEvent): Problem | undefined {
     if (e.specversion !== '1.0') return { code: 'PW_EVENT_SPECVERSION', message: 'specversion must be "1.0"', pointer: '/specversion' };
-    if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > 256) {
+    if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > 256 || e.id.includes('\u0000')) {
       return { code: 'PW_EVENT_ENVELOPE', message: 'id must be a non-empty string of at most 256 characters', pointer: '/id' };
     }
-    if (typeof e.source !== 'string' || e.source.length === 0 || e.source.length > 512) {
+    if (typeof e.source !== 'string' || e.source.length === 0 || e.source.length > 512 || e.source.includes('\u0000')) {
       return { code: 'PW_EVENT_ENVELOPE', message: 'source must be a non-empty URI-reference', pointer: '/source' };
     }
     if (typeof e.type !== 'string' || !EVENT_TYPE_PATTERN.test(e.type)) {
@@ -143,8 +143,8 @@ export class SchemaRegistry {
       return { code: 'PW_EVENT_ENVELOPE', message: 'time must be an RFC 3339 timestamp', pointer: '/time' };
     }
     for (const k of ['subject', 'datacontenttype', 'dataschema'] as const) {
-      if (e[k] !== undefined && typeof e[k] !== 'string')
-        return { code: 'PW_EVENT_ENVELOPE', message: `${k} must be a string`, pointer: `/${k}` };
+      if (e[k] !== undefined && (typeof e[k] !== 'string' || (e[k] as string).includes('\u0000')))
+        return { code: 'PW_EVENT_ENVELOPE', message: `${k} must be a string without NUL characters`, pointer: `/${k}` };
     }
     for (const k in e) {
       if (CORE.has(k)) continue;

@@ -219,6 +219,7 @@ export class Ingestor {
       });
     const [outcomes = []] = await this.ingest(entry.channel, [{ raw: payload ?? entry.payload, ctx: entry.context }], {
       quarantine: false,
+      originallyReceivedAt: entry.receivedAt,
     });
     const rejected = outcomes.find((o) => o.status === 'rejected');
     const now = this.d.clock.now();

@@ -17,7 +17,7 @@ import type { Config } from '../config/index.ts';
 import type { Clock } from '../core/index.ts';
 import { AppError } from '../core/index.ts';
 import { checkDevicePassword, KeyAuthenticator } from '../govern/index.ts';
-import { choosePort } from '../ops/index.ts';
+import { choosePort, redactUrl } from '../ops/index.ts';
 import type { Store } from '../store/index.ts';
 import type { IngestItem, Ingestor } from './ingest.ts';
 import type { Channel, QuarantineContext } from './quarantine.ts';
@@ -189,8 +189,10 @@ async function startEmbedded(d: MqttDeps, wanted: number): Promise<MqttIngest> {
   return {
     info: { mode: 'embedded', url: `mqtt://${host}:${actual}`, port: actual, fellBack },
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // The broker first: it ends client connections, which server.close() waits for.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await closed;
     },
   };
 }
@@ -201,6 +203,13 @@ async function startExternal(d: MqttDeps, url: string): Promise<MqttIngest> {
   const clientId = d.config.mqttClientId;
   const batcher = new PublishBatcher(d.ingestor);
   const client = mqtt.connect(url, { clientId, clean: false, reconnectPeriod: 1000, connectTimeout: 10_000, protocolVersion: 4 });
+  // Without a listener an 'error' (broker restart, refused connack) would crash the process;
+  // MQTT.js reconnects by itself.
+  let startupError: ((e: Error) => void) | undefined;
+  client.on('error', (e) => {
+    d.logger.warn({ err: e, url: redact(url) }, 'MQTT client error');
+    startupError?.(e);
+  });
   client.handleMessage = (packet, callback) => {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     batcher.submit(packet.topic, payload).then(
@@ -218,10 +227,20 @@ async function startExternal(d: MqttDeps, url: string): Promise<MqttIngest> {
       () => reject(new AppError('PW_MQTT_UNREACHABLE', `cannot connect to the MQTT broker at ${redact(url)}`, { category: 'operational' })),
       10_000,
     );
+    startupError = (e) => {
+      clearTimeout(t);
+      reject(
+        new AppError('PW_MQTT_UNREACHABLE', `cannot connect to the MQTT broker at ${redact(url)}: ${e.message}`, {
+          category: 'operational',
+          cause: e,
+        }),
+      );
+    };
     client.once('connect', (connack) => {
       const subscribe = () =>
         client.subscribe(topics, { qos: 1 }, (err) => {
           clearTimeout(t);
+          startupError = undefined;
           if (err) reject(err);
           else resolve();
         });
@@ -240,5 +259,5 @@ async function startExternal(d: MqttDeps, url: string): Promise<MqttIngest> {
 }
 
 function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
+  return redactUrl(url);
 }

@@ -37,7 +37,16 @@ export interface QuarantineEntry {
 }
 
 export async function addToQuarantine(db: Kysely<Database>, entries: QuarantineEntry[]): Promise<void> {
-  if (entries.length === 0) return;
+  // Chunks keep each statement under SQLite's and PostgreSQL's bind-parameter limits.
+  for (let i = 0; i < entries.length; i += 500) await insertChunk(db, entries.slice(i, i + 500));
+}
+
+/** PostgreSQL text cannot hold U+0000; the raw item keeps it (JSON-escaped) in `payload`. */
+function noNul(s: string | null): string | null {
+  return s === null ? null : s.replaceAll('\u0000', '\uFFFD');
+}
+
+async function insertChunk(db: Kysely<Database>, entries: QuarantineEntry[]): Promise<void> {
   await db
     .insertInto('quarantine')
     .values(
@@ -45,11 +54,11 @@ export async function addToQuarantine(db: Kysely<Database>, entries: QuarantineE
         id: e.id,
         received_ms: e.receivedAt,
         channel: e.channel,
-        source: e.source,
-        type: e.type,
+        source: noNul(e.source),
+        type: noNul(e.type),
         code: e.code,
-        reason: e.reason,
-        pointer: e.pointer,
+        reason: noNul(e.reason) ?? '',
+        pointer: noNul(e.pointer),
         payload: JSON.stringify(e.payload ?? null),
         context: JSON.stringify(e.context),
         status: e.status,

@@ -63,6 +63,8 @@ export interface EventLog {
   ack(group: string, seq: number): Promise<void>;
   /** Called after every commit that added events; returns an unsubscribe function. */
   onAppend(listener: (head: number) => void): () => void;
+  /** Why the log cannot accept appends right now, if it cannot (for /readyz). */
+  problem(): string | undefined;
   /** Events queued but not yet committed (for back-pressure). */
   pending(): number;
   /** Forget dedupe keys of events received before `cutoffMs`; returns how many. */

@@ -152,6 +152,10 @@ export class PostgresEventLog implements EventLog {
     return () => this.listeners.delete(listener);
   }
 
+  problem(): string | undefined {
+    return undefined;
+  }
+
   pending(): number {
     return this.committer.pending();
   }

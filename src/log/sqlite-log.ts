@@ -48,8 +48,10 @@ export class SqliteEventLog implements EventLog {
       if (r.ok) p.resolve(r);
       else p.reject(new Error(r.error));
     });
-    this.worker.on('error', (e) => this.failAll(e));
-    this.worker.on('exit', () => this.failAll(new Error('the SQLite writer thread stopped')));
+    // A dead writer makes every later append fail fast (503) and /readyz report it,
+    // instead of leaving appends waiting forever.
+    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('exit', () => this.fail(new Error('the SQLite writer thread stopped')));
     this.worker.unref();
     this.committer = new GroupCommitter<NewEvent, AppendOutcome>(async (items) => {
       const rows: Row[] = items.map(({ event: e, receivedAt }) => [
@@ -82,6 +84,7 @@ export class SqliteEventLog implements EventLog {
 
   private call(req: Request): Promise<Reply & { ok: true }> {
     const n = ++this.n;
+    if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
       this.waiting.set(n, { resolve, reject });
       this.worker.ref();
@@ -89,6 +92,17 @@ export class SqliteEventLog implements EventLog {
     }).finally(() => {
       if (this.waiting.size === 0) this.worker.unref();
     }) as Promise<Reply & { ok: true }>;
+  }
+
+  private broken: Error | undefined;
+
+  private fail(e: Error): void {
+    if (!this.closed) this.broken ??= e;
+    this.failAll(e);
+  }
+
+  problem(): string | undefined {
+    return this.broken ? `event log writer stopped: ${this.broken.message}` : undefined;
   }
 
   private failAll(e: unknown): void {

@@ -18,10 +18,11 @@ import SqliteDatabase from 'better-sqlite3';
 const ACCEPTED = 1;
 const DUPLICATE = 2;
 
-/** cyrb53: a fast 53-bit string hash; never 0 (0 marks an empty slot). */
-export function hash53(/** @type {string} */ str) {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
+/** cyrb53: a fast 53-bit string hash; never 0 (0 marks an empty slot). Seeded per process,
+ * so senders cannot precompute ids that pile into one probe run. */
+export function hash53(/** @type {string} */ str, seed = 0) {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
   for (let i = 0; i < str.length; i++) {
     const ch = str.charCodeAt(i);
     h1 = Math.imul(h1 ^ ch, 2654435761);
@@ -104,13 +105,15 @@ export function openWriter(file, dedupeSinceMs) {
     ),
   };
   const index = new DedupeIndex();
+  const seed = (Math.random() * 0x7fffffff) | 0;
+  const keyHash = (/** @type {string} */ source, /** @type {string} */ id) => hash53(`${source}\u0000${id}`, seed);
   /** Highest position whose key is in the index. */
   let indexed = 0;
 
   /** Adds the keys of rows (indexed, upTo] — written at start-up history or by another process. */
   const catchUp = (/** @type {number} */ upTo) => {
     for (const r of /** @type {Iterable<{seq: number, source: string, id: string}>} */ (st.keysFrom.iterate(indexed, upTo))) {
-      index.add(hash53(`${r.source}\u0000${r.id}`), r.seq);
+      index.add(keyHash(r.source, r.id), r.seq);
     }
     indexed = Math.max(indexed, upTo);
   };
@@ -146,7 +149,7 @@ export function openWriter(file, dedupeSinceMs) {
   };
 
   // IMMEDIATE takes the write lock up front; the head is read inside it, never cached.
-  const commit = db.transaction((/** @type {any[][]} */ rows) => {
+  const commitTx = db.transaction((/** @type {any[][]} */ rows) => {
     const head = Number(st.head.get());
     if (head > indexed) catchUp(head);
     const statuses = new Uint8Array(rows.length);
@@ -154,7 +157,7 @@ export function openWriter(file, dedupeSinceMs) {
     let next = head + 1;
     for (let i = 0; i < rows.length; i++) {
       const [source, id, type, subject, timeMs, receivedMs, history, body] = /** @type {any[]} */ (rows[i]);
-      const h = hash53(`${source}\u0000${id}`);
+      const h = keyHash(source, id);
       const dup = seen(source, id, h);
       if (dup !== 0) {
         statuses[i] = DUPLICATE;
@@ -166,9 +169,20 @@ export function openWriter(file, dedupeSinceMs) {
       statuses[i] = ACCEPTED;
       seqs[i] = next++;
     }
-    indexed = next - 1;
     return { statuses, seqs, head: next - 1 };
   }).immediate;
+  /** `indexed` moves only once the commit succeeded (a failed COMMIT leaves the table behind it). */
+  const commit = (/** @type {any[][]} */ rows) => {
+    const before = indexed;
+    try {
+      const r = commitTx(rows);
+      indexed = r.head;
+      return r;
+    } catch (e) {
+      indexed = before;
+      throw e;
+    }
+  };
 
   return {
     commit,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Pool } from 'pg';
+import { redactUrl } from '../ops/index.ts';
 import type { Dialect } from './dialect.ts';
 import { migrateToLatest } from './migrations.ts';
 import type { Database } from './schema.ts';
@@ -97,7 +98,7 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
     sqlite: undefined,
     pg: pool,
     singleWriter: false,
-    location: url.replace(/:[^:@/]+@/, ':***@'),
+    location: redactUrl(url),
     async close() {
       await db.destroy();
     },

@@ -14,10 +14,12 @@ export function opsRoutes(app: FastifyInstance, d: HttpDeps): void {
     } catch {
       storeOk = false;
     }
-    const ready = d.isReady() && storeOk;
+    const problem = d.log.problem();
+    const ready = d.isReady() && storeOk && problem === undefined;
     return reply.code(ready ? 200 : 503).send({
       status: ready ? 'ready' : 'not_ready',
-      store: storeOk ? 'ok' : 'unavailable',
+      store: storeOk && problem === undefined ? 'ok' : 'unavailable',
+      ...(problem ? { problem } : {}),
       log_head: head,
       pending_commits: d.log.pending(),
       quarantined: storeOk ? await countQuarantine(d.store.db) : null,

@@ -11,6 +11,7 @@ import type { Database } from '../store/index.ts';
 import { BUILT_IN_TYPES, GENERIC_TRACK } from './catalogue/index.ts';
 import type { EventTypeDefinition } from './catalogue-types.ts';
 import { type CloudEvent, CORE_ATTRIBUTES, EVENT_TYPE_PATTERN, EXTENSION_NAME_PATTERN, PITWALL_EXTENSIONS } from './envelope.ts';
+import { pointerToken } from './json.ts';
 
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
 type AddFormats = (ajv: Ajv) => Ajv;
@@ -153,7 +154,7 @@ export class SchemaRegistry {
         return {
           code: 'PW_EVENT_ENVELOPE',
           message: `extension attribute "${k}" must be 1-20 lowercase letters or digits`,
-          pointer: `/${escapePointer(k)}`,
+          pointer: `/${pointerToken(k)}`,
         };
       }
       if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
@@ -182,14 +183,10 @@ export class SchemaRegistry {
   }
 }
 
-function escapePointer(s: string): string {
-  return s.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
 function pointerOf(err: ErrorObject | undefined): string {
   if (!err) return '';
   const missing = err.keyword === 'required' ? (err.params as { missingProperty?: string }).missingProperty : undefined;
-  return missing ? `${err.instancePath}/${escapePointer(missing)}` : err.instancePath;
+  return missing ? `${err.instancePath}/${pointerToken(missing)}` : err.instancePath;
 }
 
 function describe(err: ErrorObject | undefined): string {

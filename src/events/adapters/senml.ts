@@ -8,6 +8,7 @@
  */
 import { AppError, deterministicId } from '../../core/index.ts';
 import type { CloudEvent } from '../envelope.ts';
+import { isPlainObject, pointerToken as token } from '../json.ts';
 
 /** A resolved SenML Record (RFC 8428 §4.6). `t` is absolute: seconds since the Unix epoch. */
 export interface ResolvedRecord {
@@ -53,17 +54,6 @@ const VALUE_FIELDS = ['v', 'vs', 'vb', 'vd'] as const;
 
 function invalid(message: string, pointer: string): AppError {
   return new AppError('PW_SENML_INVALID', message, { status: 400, pointer });
-}
-
-/** RFC 6901 reference token escaping. */
-function token(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 /** Typed, pointer-aware reads of one record's fields. Absent (or `undefined`) → `undefined`. */

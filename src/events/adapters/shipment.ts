@@ -8,6 +8,7 @@
  */
 import { AppError, deterministicId } from '../../core/index.ts';
 import type { CloudEvent } from '../envelope.ts';
+import { isPlainObject } from '../json.ts';
 import { parseRfc3339 } from './telemetry.ts';
 
 export const SHIPMENT_EVENTS = ['created', 'position', 'status', 'condition', 'delivered'] as const;
@@ -28,12 +29,6 @@ const ENVELOPE_MEMBERS = new Set(['event', 'time', 'id', 'shipment_id']);
 
 function invalid(message: string, pointer: string): AppError {
   return new AppError('PW_SHIPMENT_INVALID', message, { status: 400, pointer });
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 function isShipmentEvent(value: unknown): value is ShipmentEventName {

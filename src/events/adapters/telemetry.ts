@@ -8,6 +8,7 @@
  */
 import { AppError, deterministicId } from '../../core/index.ts';
 import type { CloudEvent } from '../envelope.ts';
+import { isPlainObject, pointerToken as token } from '../json.ts';
 
 export interface TelemetryEventOptions {
   /** Used for signals without a `ts`, in epoch milliseconds. */
@@ -47,17 +48,6 @@ export function parseRfc3339(value: unknown): number | undefined {
 
 function invalid(message: string, pointer: string): AppError {
   return new AppError('PW_TELEMETRY_INVALID', message, { status: 400, pointer });
-}
-
-/** RFC 6901 reference token escaping. */
-function token(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 /** `ts`: an RFC 3339 string or epoch milliseconds; absent → `nowMs`. */

@@ -3,23 +3,18 @@
  * binary mode, batch mode with per-event results, the unknown-type → register → replay
  * loop, history mode, and reading the log back with filters and cursors.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { CloudEvent, emitterFor, HTTP, httpTransport, Mode } from 'cloudevents';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/config.ts';
 import { FakeClock } from '../src/core/clock.ts';
 import { createKey } from '../src/govern/keys.ts';
 import type { LoggedEvent } from '../src/log/index.ts';
-import { type Pitwall, startPitwall } from '../src/main.ts';
-import { Metrics } from '../src/ops/metrics.ts';
+import type { Pitwall } from '../src/main.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
 
 const T0 = Date.parse('2026-02-10T08:00:00Z');
 const HOUR = 3_600_000;
 
-let dir: string;
+let server: TestServer;
 let pw: Pitwall;
 const clock = new FakeClock(T0);
 let ingestKey: string;
@@ -27,17 +22,15 @@ let readKey: string;
 let adminKey: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'pitwall-cloudevents-'));
-  const cfg = loadConfig({ PITWALL_DATA_DIR: dir, PITWALL_HTTP_PORT: '0', PITWALL_MQTT_PORT: 'off', PITWALL_LOG_LEVEL: 'silent' }, dir);
-  pw = await startPitwall(cfg, { clock, logger: pino({ level: 'silent' }), metrics: new Metrics({ defaults: false }) });
+  server = await startTestServer({ name: 'cloudevents', clock });
+  pw = server.pw;
   ingestKey = (await createKey(pw.store.db, clock, { name: 'producer', scopes: ['ingest'] })).key;
   readKey = (await createKey(pw.store.db, clock, { name: 'reader', scopes: ['read'] })).key;
   adminKey = (await createKey(pw.store.db, clock, { name: 'operator', scopes: ['admin'] })).key;
 });
 
 afterAll(async () => {
-  await pw?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await server?.close();
 });
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -2,23 +2,18 @@
  * Segment's HTTP Tracking API end to end: the real `@segment/analytics-node` SDK against a
  * listening Pitwall, plus hand-made requests for what browser SDKs and backfills send.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Analytics } from '@segment/analytics-node';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/config.ts';
 import { FakeClock } from '../src/core/clock.ts';
 import { createKey } from '../src/govern/keys.ts';
 import type { LoggedEvent } from '../src/log/index.ts';
-import { type Pitwall, startPitwall } from '../src/main.ts';
-import { Metrics } from '../src/ops/metrics.ts';
+import type { Pitwall } from '../src/main.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 const HOUR = 3_600_000;
 
-let dir: string;
+let server: TestServer;
 let pw: Pitwall;
 const clock = new FakeClock(T0);
 /** An ingest key and the source its events get. */
@@ -27,9 +22,8 @@ let ingestSource: string;
 let readKey: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'pitwall-segment-'));
-  const cfg = loadConfig({ PITWALL_DATA_DIR: dir, PITWALL_HTTP_PORT: '0', PITWALL_MQTT_PORT: 'off', PITWALL_LOG_LEVEL: 'silent' }, dir);
-  pw = await startPitwall(cfg, { clock, logger: pino({ level: 'silent' }), metrics: new Metrics({ defaults: false }) });
+  server = await startTestServer({ name: 'segment', clock });
+  pw = server.pw;
   const ingest = await createKey(pw.store.db, clock, { name: 'storefront', scopes: ['ingest'] });
   ingestKey = ingest.key;
   ingestSource = `pitwall:key/${ingest.info.id}`;
@@ -37,8 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pw?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await server?.close();
 });
 
 interface Reply {

@@ -50,7 +50,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
   const log = openEventLog(store, clock, { dedupeWindowMs: config.dedupeRetentionDays * 86_400_000 });
   const registry = await new SchemaRegistry().load(store.db);
   const ingestor = new Ingestor({ store, log, registry, clock, metrics, maxPendingEvents: config.maxPendingEvents, doors: defaultDoors() });
-  const keys = new KeyAuthenticator(store.db);
+  const keys = new KeyAuthenticator(store.db, clock);
 
   const app = buildApp({ store, log, registry, ingestor, keys, metrics, clock, logger, isReady: () => ready });
   const closers: (() => Promise<void>)[] = [];

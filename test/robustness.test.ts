@@ -11,7 +11,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.ts';
 import { FakeClock } from '../src/core/index.ts';
-import { createDevice, createKey } from '../src/govern/index.ts';
+import { createDevice, createKey, revokeDevice } from '../src/govern/index.ts';
 import { listQuarantine } from '../src/ingest/index.ts';
 import { type Pitwall, startPitwall } from '../src/main.ts';
 import { Metrics } from '../src/ops/index.ts';
@@ -48,6 +48,26 @@ describe('robustness', () => {
       client.end(true);
     }
     expect(client.connected).toBe(false);
+  });
+
+  it('cuts off an open MQTT session once its device is revoked', async () => {
+    const pw = await start({ PITWALL_MQTT_PORT: '0' });
+    const { password } = await createDevice(pw.store.db, pw.clock, 'dev-2');
+    const client = await mqtt.connectAsync(pw.mqtt.url as string, { username: 'dev-2', password, reconnectPeriod: 0 });
+    try {
+      await client.publishAsync('pitwall/devices/dev-2/senml', JSON.stringify([{ n: 'temp', u: 'Cel', v: 4.1, t: 1.7e9 }]), { qos: 1 });
+      expect((await pw.log.read(0, 10)).length).toBe(1);
+      await revokeDevice(pw.store.db, pw.clock, 'dev-2');
+      (pw.clock as FakeClock).advance(1500); // past the one-second credential cache
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      void client
+        .publishAsync('pitwall/devices/dev-2/senml', JSON.stringify([{ n: 'temp', u: 'Cel', v: 4.2, t: 1.7e9 + 1 }]), { qos: 1 })
+        .catch(() => undefined);
+      await closed;
+      expect((await pw.log.read(0, 10)).length).toBe(1);
+    } finally {
+      client.end(true);
+    }
   });
 
   it('rejects a messageId with a NUL character as a 400, not a failed commit for everyone', async () => {

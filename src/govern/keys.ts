@@ -106,13 +106,14 @@ export class KeyAuthenticator {
 
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
     private readonly ttlMs = 1000,
   ) {}
 
   async authenticate(secret: string): Promise<ApiKey | undefined> {
     if (!secret.startsWith('pw_') || secret.length > 200) return undefined;
     const h = hashSecret(secret);
-    const now = Date.now(); // wall time: a cache bound, not a business timestamp
+    const now = this.clock.now();
     const hit = this.cache.get(h);
     if (hit && hit.until > now) return hit.key;
     const r = await this.db

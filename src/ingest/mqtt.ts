@@ -127,9 +127,27 @@ export async function startMqtt(d: MqttDeps): Promise<MqttIngest> {
 }
 
 async function startEmbedded(d: MqttDeps, wanted: number): Promise<MqttIngest> {
-  const keys = new KeyAuthenticator(d.store.db);
-  /** client id → the device it authenticated as (undefined for an ingest API key). */
-  const identities = new WeakMap<Client, { deviceId?: string }>();
+  const keys = new KeyAuthenticator(d.store.db, d.clock);
+  /** What each connection authenticated with, re-checked (cached for a second) on every publish. */
+  const identities = new WeakMap<Client, { deviceId: string; password: string } | { key: string }>();
+  /** Device credential checks, cached briefly: a revoked device is cut off within a second. */
+  const deviceOk = new Map<string, { ok: boolean; until: number }>();
+  const checkDevice = async (id: string, password: string): Promise<boolean> => {
+    const k = `${id}\u0000${password}`;
+    const hit = deviceOk.get(k);
+    if (hit && hit.until > d.clock.now()) return hit.ok;
+    const ok = await checkDevicePassword(d.store.db, id, password);
+    if (deviceOk.size > 10_000) deviceOk.clear();
+    deviceOk.set(k, { ok, until: d.clock.now() + 1000 });
+    return ok;
+  };
+  const stillValid = async (who: { deviceId: string; password: string } | { key: string }): Promise<boolean> => {
+    if ('key' in who) {
+      const key = await keys.authenticate(who.key);
+      return key !== undefined && (key.scopes.includes('ingest') || key.scopes.includes('admin'));
+    }
+    return checkDevice(who.deviceId, who.password);
+  };
   const batcher = new PublishBatcher(d.ingestor);
   // Before the broker exists: its timers would keep a failed start from exiting.
   const { port, fellBack } = await choosePort(d.config.host, wanted, d.config.mqttPortExplicit, 'PITWALL_MQTT_PORT', 'MQTT');
@@ -142,13 +160,13 @@ async function startEmbedded(d: MqttDeps, wanted: number): Promise<MqttIngest> {
         done(err as Parameters<typeof done>[0], false);
       };
       (async () => {
-        if (username && (await checkDevicePassword(d.store.db, username, pw))) {
-          identities.set(client, { deviceId: username });
+        if (username && (await checkDevice(username, pw))) {
+          identities.set(client, { deviceId: username, password: pw });
           return done(null, true);
         }
         const key = await keys.authenticate(pw);
         if (key && (key.scopes.includes('ingest') || key.scopes.includes('admin'))) {
-          identities.set(client, {});
+          identities.set(client, { key: pw });
           return done(null, true);
         }
         fail();
@@ -158,18 +176,25 @@ async function startEmbedded(d: MqttDeps, wanted: number): Promise<MqttIngest> {
       const route = routeTopic(packet.topic);
       if (!route) return done(null);
       const who = client ? identities.get(client) : undefined;
-      if (who?.deviceId && route.ctx.deviceId && route.ctx.deviceId !== who.deviceId) {
+      if (!who) return done(new Error('not authenticated'));
+      if ('deviceId' in who && route.ctx.deviceId && route.ctx.deviceId !== who.deviceId) {
         return done(new Error(`device ${who.deviceId} may not publish to ${packet.topic}`));
       }
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      batcher.submit(packet.topic, payload).then(
-        () => done(null),
-        (e: unknown) => {
-          // No PUBACK: the client resends after reconnecting.
-          d.logger.warn({ err: e, topic: packet.topic }, 'MQTT publish not committed');
-          done(e instanceof Error ? e : new Error(String(e)));
-        },
-      );
+      stillValid(who)
+        .then((valid) => {
+          // A revoked key or device is disconnected (no PUBACK) at its next publish.
+          if (!valid) throw new Error('credentials revoked');
+          return batcher.submit(packet.topic, payload);
+        })
+        .then(
+          () => done(null),
+          (e: unknown) => {
+            // No PUBACK: the client resends after reconnecting.
+            d.logger.warn({ err: e, topic: packet.topic }, 'MQTT publish not committed');
+            done(e instanceof Error ? e : new Error(String(e)));
+          },
+        );
     },
   });
   const server: Server = createServer(broker.handle);

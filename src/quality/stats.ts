@@ -1,0 +1,101 @@
+/** Fixed-size numeric ring buffer and robust statistics (median, MAD, robust z-score). */
+
+/** Keeps the last `capacity` numbers; memory never grows past that. */
+export class NumberRing {
+  private readonly buf: Float64Array;
+  private next = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {
+    this.buf = new Float64Array(capacity);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(x: number): void {
+    this.buf[this.next] = x;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
+  }
+
+  /** A sorted copy of the held values. */
+  sorted(): Float64Array {
+    return this.buf.slice(0, this.count).sort();
+  }
+}
+
+function medianOfSorted(s: Float64Array): number {
+  const n = s.length;
+  const mid = n >> 1;
+  return n % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+/**
+ * Robust (modified) z-score of `x` against `window` (Iglewicz & Hoaglin): 0.6745·(x − median)/MAD.
+ * When MAD is 0 (more than half the window identical, e.g. a quantised sensor), the mean absolute
+ * deviation scaled by 1.2533 stands in; when that is 0 too the window is constant and there is no
+ * scale to judge by, so the result is undefined (flat-line detection covers constant series).
+ */
+export function robustZ(window: NumberRing, x: number): number | undefined {
+  const s = window.sorted();
+  if (s.length === 0) return undefined;
+  const med = medianOfSorted(s);
+  const dev = new Float64Array(s.length);
+  let sumAbs = 0;
+  for (let i = 0; i < s.length; i++) {
+    const d = Math.abs((s[i] ?? 0) - med);
+    dev[i] = d;
+    sumAbs += d;
+  }
+  const mad = medianOfSorted(dev.sort());
+  if (mad > 0) return (0.6745 * (x - med)) / mad;
+  const meanAd = sumAbs / s.length;
+  if (meanAd > 0) return (x - med) / (1.2533 * meanAd);
+  return undefined;
+}
+
+/** Keeps the last `capacity` observation outcomes as bit masks, with a running count per bit. */
+export class OutcomeRing {
+  private readonly buf: Uint8Array;
+  private next = 0;
+  private count = 0;
+  private readonly perBit: number[];
+
+  constructor(
+    readonly capacity: number,
+    bits: number,
+  ) {
+    this.buf = new Uint8Array(capacity);
+    this.perBit = new Array<number>(bits).fill(0);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(mask: number): void {
+    if (this.count === this.capacity) this.adjust(this.buf[this.next] ?? 0, -1);
+    else this.count++;
+    this.buf[this.next] = mask;
+    this.adjust(mask, +1);
+    this.next = (this.next + 1) % this.capacity;
+  }
+
+  /** How many held outcomes have `bit` set. */
+  countOf(bit: number): number {
+    return this.perBit[bit] ?? 0;
+  }
+
+  /** Share (0..1) of held outcomes with `bit` set; 0 when empty. */
+  rate(bit: number): number {
+    return this.count === 0 ? 0 : this.countOf(bit) / this.count;
+  }
+
+  private adjust(mask: number, by: number): void {
+    for (let b = 0; b < this.perBit.length; b++) {
+      if (mask & (1 << b)) this.perBit[b] = (this.perBit[b] ?? 0) + by;
+    }
+  }
+}

@@ -171,7 +171,9 @@ export class QualityMonitor {
     if (!Number.isFinite(v)) sig.outOfRange = `${o.signal} = ${v}`;
     else if (b && (v < b.min || v > b.max)) sig.outOfRange = `${o.signal} = ${v} outside ${b.min}…${b.max} (${b.label})`;
     else sig.outOfRange = undefined;
-    if (sig.outOfRange) return false; // impossible values stay out of the spike window
+    // Impossible values stay out of the spike window. Coordinates are not spike-checked: a vehicle
+    // moving off after a stop (or a frozen fix) is a jump in position, not a faulty reading.
+    if (sig.outOfRange || sig.position) return false;
     sig.window ??= new NumberRing(c.spikeWindow);
     const z = sig.window.size >= c.spikeMinSamples ? robustZ(sig.window, v) : undefined;
     sig.window.push(v);

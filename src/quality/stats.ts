@@ -34,26 +34,27 @@ function medianOfSorted(s: Float64Array): number {
 
 /**
  * Robust (modified) z-score of `x` against `window` (Iglewicz & Hoaglin): 0.6745·(x − median)/MAD.
- * When MAD is 0 (more than half the window identical, e.g. a quantised sensor), the mean absolute
- * deviation scaled by 1.2533 stands in; when that is 0 too the window is constant and there is no
- * scale to judge by, so the result is undefined (flat-line detection covers constant series).
+ * When MAD is 0 (more than half the window identical, as with a quantised sensor), the smallest
+ * non-zero deviation from the median stands in for it: it is the sensor's step, and a one-step
+ * change is not a spike. A constant window has no scale at all, so the result is undefined (the
+ * flat-line check covers constant series).
  */
 export function robustZ(window: NumberRing, x: number): number | undefined {
   const s = window.sorted();
   if (s.length === 0) return undefined;
   const med = medianOfSorted(s);
   const dev = new Float64Array(s.length);
-  let sumAbs = 0;
+  // Differences below this are floating-point noise, not a sensor step.
+  const noise = 1e-9 * Math.max(1, Math.abs(med));
+  let step = Number.POSITIVE_INFINITY;
   for (let i = 0; i < s.length; i++) {
     const d = Math.abs((s[i] ?? 0) - med);
     dev[i] = d;
-    sumAbs += d;
+    if (d > noise && d < step) step = d;
   }
   const mad = medianOfSorted(dev.sort());
-  if (mad > 0) return (0.6745 * (x - med)) / mad;
-  const meanAd = sumAbs / s.length;
-  if (meanAd > 0) return (x - med) / (1.2533 * meanAd);
-  return undefined;
+  const scale = mad > noise ? mad : step;
+  return Number.isFinite(scale) ? (0.6745 * (x - med)) / scale : undefined;
 }
 
 /** Keeps the last `capacity` observation outcomes as bit masks, with a running count per bit. */

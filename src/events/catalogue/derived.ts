@@ -161,12 +161,12 @@ export const DERIVED_TYPES: EventTypeDefinition[] = [
     derived: true,
     data: derivedData({
       source: Id,
-      score: Type.Number(),
+      score: Type.Number({ minimum: 0, maximum: 100, description: 'quality score, 0 (unusable) to 100' }),
       reasons: Type.Optional(Type.Array(Text)),
     }),
     example: {
       source: 'mqtt://fleet/coldroom-sensors',
-      score: 0.62,
+      score: 55,
       reasons: ['late readings: 18% over 5 min', 'duplicate ids'],
     },
   },
@@ -175,7 +175,7 @@ export const DERIVED_TYPES: EventTypeDefinition[] = [
     version: 1,
     description: 'The data quality of a source is back above its threshold.',
     derived: true,
-    data: derivedData({ source: Id, score: Type.Number() }),
-    example: { source: 'mqtt://fleet/coldroom-sensors', score: 0.97 },
+    data: derivedData({ source: Id, score: Type.Number({ minimum: 0, maximum: 100 }) }),
+    example: { source: 'mqtt://fleet/coldroom-sensors', score: 97 },
   },
 ];

@@ -104,6 +104,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('timers_ready').on('timers').columns(['ready_ms']).execute();
       },
     },
+    '0004_carts': {
+      async up(db: Kysely<unknown>) {
+        // The carts projection (src/state): one row per cart, folded from commerce events.
+        await db.schema
+          .createTable('carts')
+          .addColumn('cart_id', 'text', (c) => c.primaryKey())
+          .addColumn('customer', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('lines', 'text', (c) => c.notNull())
+          .addColumn('value', 'double precision', (c) => c.notNull())
+          .addColumn('currency', 'text')
+          .addColumn('checkout_step', 'integer')
+          .addColumn('last_activity_ms', int64(dialect), (c) => c.notNull())
+          .addColumn('last_event_id', 'text')
+          .addColumn('updated_seq', int64(dialect), (c) => c.notNull())
+          .addColumn('order_id', 'text')
+          .addColumn('abandoned_at_ms', int64(dialect))
+          .execute();
+        // "The customer's most recent open cart", for checkout/order events without a cart_id.
+        await db.schema.createIndex('carts_customer').on('carts').columns(['customer', 'status', 'last_activity_ms']).execute();
+        await db.schema.createIndex('carts_order').on('carts').columns(['order_id']).execute();
+      },
+    },
   };
 }
 

@@ -81,6 +81,22 @@ export interface TimersTable {
   updated_ms: Int64;
 }
 
+/** The carts projection (src/state); `lines` is JSON `{ sku: { quantity, price } }`. */
+export interface CartsTable {
+  cart_id: string;
+  customer: string | null;
+  status: string;
+  lines: string;
+  value: number;
+  currency: string | null;
+  checkout_step: number | null;
+  last_activity_ms: Int64;
+  last_event_id: string | null;
+  updated_seq: Int64;
+  order_id: string | null;
+  abandoned_at_ms: Int64 | null;
+}
+
 export interface Database {
   events: EventsTable;
   dedupe: DedupeTable;
@@ -90,6 +106,7 @@ export interface Database {
   devices: DevicesTable;
   event_types: EventTypesTable;
   timers: TimersTable;
+  carts: CartsTable;
 }
 
 export type { Generated };

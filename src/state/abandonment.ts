@@ -1,0 +1,131 @@
+/**
+ * The `cart.abandoned` detector, on top of the carts projection and the durable timers.
+ *
+ * - `onEvents(batch)`, called after the projection applied the batch: for every cart touched
+ *   by a non-history event it reads the cart's folded state and
+ *   - `active` with lines → schedules `cart.abandoned:<cart_id>` at `last_activity_ms + idleMs`
+ *     (scheduling again replaces the timer: reset on activity; an older event cannot move
+ *     it back because `last_activity_ms` never moves back);
+ *   - `active` and empty, `checked_out` or `recovered` → cancels the timer;
+ *   - `recovered` → appends `cart.recovered` (id derived from cart + order, so a replay dedupes).
+ *   History-mode events start no timers and emit nothing.
+ * - `fire(timer)`, the TimerRunner handler: re-reads the cart; if it is still active, has
+ *   lines and has been idle `idleMs` (by the Clock), marks it abandoned (conditional on
+ *   `last_activity_ms` being unchanged) and appends `cart.abandoned` with
+ *   `id = firingId(timer)`. A retried or duplicate firing finds the cart already abandoned at
+ *   this `dueAt` and appends the same event again, which the log dedupes: one event.
+ */
+import { type Clock, deterministicId, isoTime } from '../core/index.ts';
+import { type ClaimedTimer, firingId, type TimerStore } from '../detect/index.ts';
+import type { CloudEvent } from '../events/index.ts';
+import type { EventLog, LoggedEvent } from '../log/index.ts';
+import { type Cart, type CartsDb, getCart, isCartEvent, markAbandoned, resolveCartId } from './carts.ts';
+
+export const DEFAULT_IDLE_MS = 30 * 60_000;
+export const ABANDONMENT_SOURCE = 'pitwall:detector/cart-abandonment';
+export const ABANDONMENT_TIMER_PREFIX = 'cart.abandoned:';
+
+export interface AbandonmentOptions {
+  log: EventLog;
+  store: CartsDb;
+  timers: TimerStore;
+  clock: Clock;
+  /** Idle time after the last activity (event time) before a cart counts as abandoned. */
+  idleMs?: number;
+}
+
+export interface AbandonmentDetector {
+  readonly idleMs: number;
+  /** Schedules, resets or cancels timers for the carts a batch touched; emits `cart.recovered`. */
+  onEvents(batch: readonly LoggedEvent[]): Promise<void>;
+  /** TimerRunner handler for `cart.abandoned:*` timers; idempotent by `(key, dueAt)`. */
+  fire(timer: ClaimedTimer): Promise<void>;
+  /** True for the timer keys this detector owns. */
+  owns(key: string): boolean;
+}
+
+export function abandonmentTimerKey(cartId: string): string {
+  return `${ABANDONMENT_TIMER_PREFIX}${cartId}`;
+}
+
+export function createAbandonmentDetector(opts: AbandonmentOptions): AbandonmentDetector {
+  const { log, store, timers, clock } = opts;
+  const idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
+
+  const derived = (type: string, id: string, data: Record<string, unknown>): CloudEvent => ({
+    specversion: '1.0',
+    id,
+    source: ABANDONMENT_SOURCE,
+    type,
+    time: isoTime(clock.now()),
+    datacontenttype: 'application/json',
+    data,
+  });
+
+  const append = async (event: CloudEvent): Promise<void> => {
+    await log.append([{ event, receivedAt: clock.now() }]);
+  };
+
+  const abandonedEvent = (cart: Cart, timer: { key: string; dueAt: number }): CloudEvent =>
+    derived('cart.abandoned', firingId(timer), {
+      cart_id: cart.cartId,
+      idle_minutes: Math.round((timer.dueAt - cart.lastActivityMs) / 60_000),
+      value: cart.value,
+      ...(cart.currency !== undefined ? { currency: cart.currency } : {}),
+      ...(cart.lastEventId !== undefined ? { caused_by: [cart.lastEventId] } : {}),
+    });
+
+  return {
+    idleMs,
+    owns: (key) => key.startsWith(ABANDONMENT_TIMER_PREFIX),
+
+    async onEvents(batch) {
+      // Order events by cart, so `cart.recovered` can name the order that caused it.
+      const touched = new Map<string, LoggedEvent[]>();
+      for (const le of batch) {
+        if (le.history || !isCartEvent(le.event)) continue;
+        const id = await resolveCartId(store.db, le.event);
+        if (id === undefined) continue;
+        const list = touched.get(id) ?? [];
+        list.push(le);
+        touched.set(id, list);
+      }
+      for (const [cartId, events] of touched) {
+        const cart = await getCart(store, cartId);
+        if (!cart) continue;
+        const key = abandonmentTimerKey(cartId);
+        if (cart.status === 'active' && Object.keys(cart.lines).length > 0) {
+          await timers.schedule(key, cart.lastActivityMs + idleMs, { cart_id: cartId });
+        } else if (cart.status !== 'abandoned') {
+          await timers.cancel(key);
+        }
+        if (cart.status === 'recovered' && cart.orderId !== undefined) {
+          const order = events.find((e) => e.event.type === 'commerce.order_completed');
+          if (!order) continue;
+          await append(
+            derived('cart.recovered', deterministicId('pitwall.cart.recovered', cartId, cart.orderId), {
+              cart_id: cartId,
+              order_id: cart.orderId,
+              caused_by: [order.event.id],
+            }),
+          );
+        }
+      }
+    },
+
+    async fire(timer) {
+      const cartId = timer.key.slice(ABANDONMENT_TIMER_PREFIX.length);
+      const cart = await getCart(store, cartId);
+      if (!cart) return;
+      if (cart.status === 'abandoned' && cart.abandonedAtMs === timer.dueAt) {
+        // A retry after the mark committed but the append did not (or a duplicate firing).
+        await append(abandonedEvent(cart, timer));
+        return;
+      }
+      if (cart.status !== 'active' || Object.keys(cart.lines).length === 0) return;
+      if (clock.now() < cart.lastActivityMs + idleMs) return; // activity since; its own timer follows
+      if (!(await markAbandoned(store.db, cartId, cart.lastActivityMs, timer.dueAt))) return;
+      await append(abandonedEvent({ ...cart, status: 'abandoned', abandonedAtMs: timer.dueAt }, timer));
+    },
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * The carts projection: one row per cart in table `carts`, folded from commerce events.
+ *
+ * Rules:
+ * - **Which cart**: `properties.cart_id`; without it, an `order_completed` with an `order_id`
+ *   already on a cart is that cart; otherwise the customer's (`userid ?? anonymousid`) most
+ *   recent open cart (status `active` or `abandoned`, latest `last_activity_ms`). An event that
+ *   names no cart and finds none is ignored.
+ * - **Event time, not arrival**: `last_activity_ms` is the newest event time seen for the cart;
+ *   an older event (out of order, or a late backfill) still changes the lines but never moves
+ *   it back. `last_event_id` is the event that set it (the `caused_by` of `cart.abandoned`).
+ * - **Idempotent by position**: `updated_seq` is the highest log position applied to the
+ *   cart; an event with `seq <= updated_seq` is skipped, so re-applying a batch (a crash
+ *   before the consumer acked) changes nothing.
+ * - **Lines**: `product_added` adds `quantity` (default 1) of `sku` (else `product_id`) at
+ *   `price` (the latest price wins); `product_removed` subtracts it, dropping lines at 0.
+ *   `value` is Σ quantity·price, rounded to cents; an order's `total`/`revenue` replaces it.
+ *   `currency` is the latest one named, upper-cased.
+ * - **Checkout**: `checkout_started` sets `checkout_step` to 0 if unset;
+ *   `checkout_step_completed` raises it to `step` (never lowers it).
+ * - **Status**: new carts are `active`. Activity on an `abandoned` cart makes it `active` again
+ *   (it keeps `abandoned_at_ms`). `order_completed` makes it `recovered` if it was ever
+ *   abandoned, else `checked_out`, and records `order_id`.
+ * - History-mode events build state like any other; only the detector treats them apart.
+ * - A batch is folded in one transaction (IMMEDIATE on SQLite; rows locked FOR UPDATE on
+ *   PostgreSQL, so the abandonment detector's conditional update cannot interleave).
+ */
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { CloudEvent } from '../events/index.ts';
+import type { LoggedEvent } from '../log/index.ts';
+import type { Database, Dialect } from '../store/index.ts';
+
+export type CartStatus = 'active' | 'checked_out' | 'abandoned' | 'recovered';
+
+export interface CartLine {
+  quantity: number;
+  price: number | undefined;
+}
+
+export interface Cart {
+  cartId: string;
+  customer: string | undefined;
+  status: CartStatus;
+  lines: Record<string, CartLine>;
+  value: number;
+  currency: string | undefined;
+  checkoutStep: number | undefined;
+  /** Newest event time seen (epoch ms); never moves back. */
+  lastActivityMs: number;
+  /** The event that set `lastActivityMs`. */
+  lastEventId: string | undefined;
+  /** Highest log position applied. */
+  updatedSeq: number;
+  orderId: string | undefined;
+  /** When the cart was (last) marked abandoned: the abandonment timer's due time. */
+  abandonedAtMs: number | undefined;
+}
+
+/** What the projection needs of a store: the Kysely handle and which dialect it speaks. */
+export interface CartsDb {
+  db: Kysely<Database>;
+  dialect: Dialect;
+}
+
+/** The commerce event types that touch a cart. */
+export const CART_EVENT_TYPES = [
+  'commerce.product_added',
+  'commerce.product_removed',
+  'commerce.checkout_started',
+  'commerce.checkout_step_completed',
+  'commerce.order_completed',
+] as const;
+
+const CART_TYPES = new Set<string>(CART_EVENT_TYPES);
+
+export function isCartEvent(e: CloudEvent): boolean {
+  return CART_TYPES.has(e.type);
+}
+
+type CartRow = Selectable<Database['carts']>;
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Runs `fn` in a write transaction: IMMEDIATE on SQLite (takes the write lock before reading). */
+export async function writeTransaction<T>(store: CartsDb, fn: (db: Db) => Promise<T>): Promise<T> {
+  if (store.dialect === 'postgres') return store.db.transaction().execute(fn);
+  return store.db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const out = await fn(conn);
+      await sql`commit`.execute(conn);
+      return out;
+    } catch (e) {
+      await sql`rollback`.execute(conn).catch(() => undefined);
+      throw e;
+    }
+  });
+}
+
+/** Folds a batch of logged events into `carts` in one transaction; non-cart events are ignored. */
+export async function applyCartEvents(store: CartsDb, events: readonly LoggedEvent[]): Promise<void> {
+  if (!events.some((e) => isCartEvent(e.event))) return;
+  await writeTransaction(store, async (db) => {
+    for (const le of events) {
+      if (!isCartEvent(le.event)) continue;
+      const id = await resolveCartId(db, le.event, store.dialect === 'postgres');
+      if (id === undefined) continue;
+      const row = await selectCart(db, id, store.dialect === 'postgres');
+      const before = row ? fromRow(row) : undefined;
+      if (before && le.seq <= before.updatedSeq) continue;
+      const after = fold(before, id, le);
+      await upsert(db, after, before !== undefined);
+    }
+  });
+}
+
+export async function getCart(store: CartsDb | Kysely<Database>, cartId: string): Promise<Cart | undefined> {
+  const db = 'dialect' in store ? store.db : store;
+  const row = await selectCart(db, cartId, false);
+  return row ? fromRow(row) : undefined;
+}
+
+/** The customer key of an event: `userid`, else `anonymousid`. */
+export function customerOf(e: CloudEvent): string | undefined {
+  const u = typeof e.userid === 'string' && e.userid !== '' ? e.userid : undefined;
+  const a = typeof e.anonymousid === 'string' && e.anonymousid !== '' ? e.anonymousid : undefined;
+  return u ?? a;
+}
+
+/** The cart an event is about (see the rules at the top); undefined when it names none and none is open. */
+export async function resolveCartId(db: Db, e: CloudEvent, lock = false): Promise<string | undefined> {
+  const p = propertiesOf(e);
+  const named = text(p.cart_id);
+  if (named !== undefined) return named;
+  const orderId = text(p.order_id);
+  if (e.type === 'commerce.order_completed' && orderId !== undefined) {
+    const byOrder = await db.selectFrom('carts').select('cart_id').where('order_id', '=', orderId).executeTakeFirst();
+    if (byOrder) return byOrder.cart_id;
+  }
+  const customer = customerOf(e);
+  if (customer === undefined) return undefined;
+  const open = await db
+    .selectFrom('carts')
+    .select('cart_id')
+    .where('customer', '=', customer)
+    .where('status', 'in', ['active', 'abandoned'])
+    .orderBy('last_activity_ms', 'desc')
+    .orderBy('updated_seq', 'desc')
+    .limit(1)
+    .$if(lock, (q) => q.forUpdate())
+    .executeTakeFirst();
+  return open?.cart_id;
+}
+
+function selectCart(db: Db, cartId: string, lock: boolean): Promise<CartRow | undefined> {
+  return db
+    .selectFrom('carts')
+    .selectAll()
+    .where('cart_id', '=', cartId)
+    .$if(lock, (q) => q.forUpdate())
+    .executeTakeFirst();
+}
+
+/** One event applied to a cart (or to a new one); pure. */
+export function fold(before: Cart | undefined, cartId: string, le: LoggedEvent): Cart {
+  const e = le.event;
+  const p = propertiesOf(e);
+  const parsed = Date.parse(e.time);
+  const at = Number.isFinite(parsed) ? parsed : le.receivedAt;
+  const cart: Cart = before
+    ? { ...before, lines: structuredClone(before.lines) }
+    : {
+        cartId,
+        customer: customerOf(e),
+        status: 'active',
+        lines: {},
+        value: 0,
+        currency: undefined,
+        checkoutStep: undefined,
+        lastActivityMs: at,
+        lastEventId: e.id,
+        updatedSeq: le.seq,
+        orderId: undefined,
+        abandonedAtMs: undefined,
+      };
+  cart.customer ??= customerOf(e);
+  const currency = text(p.currency);
+  if (currency !== undefined) cart.currency = currency.toUpperCase();
+
+  switch (e.type) {
+    case 'commerce.product_added':
+    case 'commerce.product_removed': {
+      const sku = text(p.sku) ?? text(p.product_id);
+      if (sku === undefined) break;
+      const qty = num(p.quantity) ?? 1;
+      const line = cart.lines[sku] ?? { quantity: 0, price: undefined };
+      const price = num(p.price);
+      if (price !== undefined) line.price = price;
+      line.quantity += e.type === 'commerce.product_added' ? qty : -qty;
+      if (line.quantity > 0) cart.lines[sku] = line;
+      else delete cart.lines[sku];
+      break;
+    }
+    case 'commerce.checkout_started':
+      cart.checkoutStep ??= 0;
+      break;
+    case 'commerce.checkout_step_completed': {
+      const step = num(p.step);
+      if (step !== undefined) cart.checkoutStep = Math.max(cart.checkoutStep ?? 0, step);
+      break;
+    }
+    case 'commerce.order_completed':
+      cart.orderId = text(p.order_id) ?? cart.orderId;
+      break;
+  }
+
+  cart.value = Math.round(Object.values(cart.lines).reduce((s, l) => s + l.quantity * (l.price ?? 0), 0) * 100) / 100;
+  if (e.type === 'commerce.order_completed') {
+    const total = num(p.total) ?? num(p.revenue);
+    if (total !== undefined) cart.value = total;
+    cart.status = cart.abandonedAtMs !== undefined || cart.status === 'abandoned' ? 'recovered' : 'checked_out';
+  } else if (cart.status === 'abandoned') {
+    cart.status = 'active';
+  }
+  if (at > cart.lastActivityMs) {
+    cart.lastActivityMs = at;
+    cart.lastEventId = e.id;
+  }
+  cart.updatedSeq = le.seq;
+  return cart;
+}
+
+async function upsert(db: Db, c: Cart, exists: boolean): Promise<void> {
+  const row = toRow(c);
+  if (exists) await db.updateTable('carts').set(row).where('cart_id', '=', c.cartId).execute();
+  else await db.insertInto('carts').values(row).execute();
+}
+
+/** Marks an active cart abandoned if it has not moved since `lastActivityMs`; false when it has. */
+export async function markAbandoned(db: Kysely<Database>, cartId: string, lastActivityMs: number, atMs: number): Promise<boolean> {
+  const r = await db
+    .updateTable('carts')
+    .set({ status: 'abandoned', abandoned_at_ms: atMs })
+    .where('cart_id', '=', cartId)
+    .where('status', '=', 'active')
+    .where('last_activity_ms', '=', lastActivityMs)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+function toRow(c: Cart): CartRow {
+  return {
+    cart_id: c.cartId,
+    customer: c.customer ?? null,
+    status: c.status,
+    lines: JSON.stringify(c.lines),
+    value: c.value,
+    currency: c.currency ?? null,
+    checkout_step: c.checkoutStep ?? null,
+    last_activity_ms: c.lastActivityMs,
+    last_event_id: c.lastEventId ?? null,
+    updated_seq: c.updatedSeq,
+    order_id: c.orderId ?? null,
+    abandoned_at_ms: c.abandonedAtMs ?? null,
+  };
+}
+
+function fromRow(r: CartRow): Cart {
+  const lines = JSON.parse(r.lines) as Record<string, { quantity: number; price?: number | null }>;
+  return {
+    cartId: r.cart_id,
+    customer: r.customer ?? undefined,
+    status: r.status as CartStatus,
+    lines: Object.fromEntries(Object.entries(lines).map(([k, l]) => [k, { quantity: l.quantity, price: l.price ?? undefined }])),
+    value: Number(r.value),
+    currency: r.currency ?? undefined,
+    checkoutStep: r.checkout_step ?? undefined,
+    lastActivityMs: Number(r.last_activity_ms),
+    lastEventId: r.last_event_id ?? undefined,
+    updatedSeq: Number(r.updated_seq),
+    orderId: r.order_id ?? undefined,
+    abandonedAtMs: r.abandoned_at_ms === null ? undefined : Number(r.abandoned_at_ms),
+  };
+}
+
+function propertiesOf(e: CloudEvent): Record<string, unknown> {
+  const data = e.data;
+  if (typeof data !== 'object' || data === null) return {};
+  const p = (data as { properties?: unknown }).properties;
+  return typeof p === 'object' && p !== null ? (p as Record<string, unknown>) : {};
+}
+
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}

@@ -4,12 +4,14 @@
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { type Clock, scaledClock } from './core/index.ts';
+import { openTimerStore, TimerRunner } from './detect/index.ts';
 import { SchemaRegistry } from './events/index.ts';
 import { KeyAuthenticator } from './govern/index.ts';
 import { buildApp } from './http/index.ts';
 import { defaultDoors, Ingestor, type MqttIngest, startMqtt } from './ingest/index.ts';
 import { type EventLog, openEventLog } from './log/index.ts';
 import { choosePort, Metrics } from './ops/index.ts';
+import { type StateConsumer, startStateConsumer } from './state/index.ts';
 import { openStore, type Store, sqliteFileIn } from './store/index.ts';
 
 export interface Pitwall {
@@ -24,6 +26,10 @@ export interface Pitwall {
   /** Where MQTT clients connect: the embedded broker's URL, the external broker's, or undefined when off. */
   mqtt: { mode: 'embedded' | 'external' | 'off'; url: string | undefined; port: number | undefined; fellBack: boolean };
   httpFellBack: boolean;
+  /** The consumer group `state` (carts and their detector). */
+  state: StateConsumer;
+  /** Fires due detector timers; tests call `tick()` after moving a FakeClock. */
+  timerRunner: TimerRunner;
   /** Stop accepting, drain, commit, close. */
   stop(): Promise<void>;
 }
@@ -63,6 +69,26 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     const mqtt: MqttIngest = await startMqtt({ config, ingestor, store, logger, clock });
     closers.unshift(() => mqtt.close());
 
+    // Decide: the state consumer folds the log into projections and schedules detector timers;
+    // the timer runner fires them. Both stop after ingestion has drained.
+    const timers = openTimerStore(store, clock);
+    const state = startStateConsumer({
+      log,
+      store,
+      timers,
+      clock,
+      idleMs: config.cartAbandonMinutes * 60_000,
+      onError: (e) => logger.error({ err: e }, 'state consumer batch failed; it will be retried'),
+    });
+    const runner = new TimerRunner(timers, clock, state.detector.fire, {
+      onError: (e, t) => logger.warn({ err: e, timer: t?.key }, 'timer handler failed; retrying with backoff'),
+    });
+    runner.start();
+    closers.push(
+      () => runner.stop(),
+      () => state.stop(),
+    );
+
     // Forget dedupe keys past the retention window, hourly.
     const prune = setInterval(() => {
       log.pruneDedupe(clock.now() - config.dedupeRetentionDays * 86_400_000).catch((e) => logger.warn({ err: e }, 'dedupe prune failed'));
@@ -82,6 +108,8 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
       httpUrl: `http://${hostForUrl}:${httpPort}`,
       httpFellBack: http.fellBack,
       mqtt: mqtt.info,
+      state,
+      timerRunner: runner,
       async stop() {
         ready = false;
         for (const c of closers) await c().catch((e) => logger.warn({ err: e }, 'error while stopping'));

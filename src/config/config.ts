@@ -30,6 +30,8 @@ export interface Config {
   dedupeRetentionDays: number;
   /** Events waiting for commit above which ingestion answers 429. */
   maxPendingEvents: number;
+  /** A cart idle this long without an order is `cart.abandoned`. */
+  cartAbandonMinutes: number;
   configFile: string | undefined;
 }
 
@@ -48,6 +50,7 @@ const KEYS = {
   logLevel: 'PITWALL_LOG_LEVEL',
   dedupeRetentionDays: 'PITWALL_DEDUPE_RETENTION_DAYS',
   maxPendingEvents: 'PITWALL_MAX_PENDING_EVENTS',
+  cartAbandonMinutes: 'PITWALL_CART_ABANDON_MINUTES',
 } as const;
 type Key = keyof typeof KEYS;
 
@@ -156,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel,
     dedupeRetentionDays: int('dedupeRetentionDays', 7, 1, 3650) as number,
     maxPendingEvents: int('maxPendingEvents', 50_000, 100, 10_000_000) as number,
+    cartAbandonMinutes: int('cartAbandonMinutes', 30, 1, 100_000) as number,
     configFile,
   };
 }

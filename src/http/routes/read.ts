@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/index.ts';
 import { createDevice } from '../../govern/index.ts';
 import { listQuarantine } from '../../ingest/index.ts';
+import { getCart } from '../../state/index.ts';
 import { requireScope } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
 
@@ -54,6 +55,27 @@ export function readRoutes(app: FastifyInstance, d: HttpDeps): void {
     return {
       events: events.map((e) => ({ seq: e.seq, received_at: new Date(e.receivedAt).toISOString(), history: e.history, event: e.event })),
       next_cursor: events.length === limit && last ? encodeCursor(order, last.seq) : null,
+    };
+  });
+
+  app.get('/v1/carts/:id', async (req) => {
+    await requireScope(d.keys, req, 'read');
+    const { id } = req.params as { id: string };
+    const cart = await getCart(d.store, id);
+    if (!cart) throw new AppError('PW_CART_NOT_FOUND', `no cart "${id}" (carts appear once their first event is folded)`, { status: 404 });
+    const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+    return {
+      cart_id: cart.cartId,
+      customer: cart.customer ?? null,
+      status: cart.status,
+      lines: cart.lines,
+      value: cart.value,
+      currency: cart.currency ?? null,
+      checkout_step: cart.checkoutStep ?? null,
+      last_activity_at: iso(cart.lastActivityMs),
+      order_id: cart.orderId ?? null,
+      abandoned_at: iso(cart.abandonedAtMs),
+      position: cart.updatedSeq,
     };
   });
 

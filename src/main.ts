@@ -26,10 +26,10 @@ export interface Pitwall {
   /** Where MQTT clients connect: the embedded broker's URL, the external broker's, or undefined when off. */
   mqtt: { mode: 'embedded' | 'external' | 'off'; url: string | undefined; port: number | undefined; fellBack: boolean };
   httpFellBack: boolean;
-  /** The consumer group `state` (carts and their detector). */
-  state: StateConsumer;
+  /** The consumer group `state` (carts and their detector); undefined with PITWALL_DECIDE=off. */
+  state: StateConsumer | undefined;
   /** Fires due detector timers; tests call `tick()` after moving a FakeClock. */
-  timerRunner: TimerRunner;
+  timerRunner: TimerRunner | undefined;
   /** Stop accepting, drain, commit, close. */
   stop(): Promise<void>;
 }
@@ -70,24 +70,31 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     closers.unshift(() => mqtt.close());
 
     // Decide: the state consumer folds the log into projections and schedules detector timers;
-    // the timer runner fires them. Both stop after ingestion has drained.
-    const timers = openTimerStore(store, clock);
-    const state = startStateConsumer({
-      log,
-      store,
-      timers,
-      clock,
-      idleMs: config.cartAbandonMinutes * 60_000,
-      onError: (e) => logger.error({ err: e }, 'state consumer batch failed; it will be retried'),
-    });
-    const runner = new TimerRunner(timers, clock, state.detector.fire, {
-      onError: (e, t) => logger.warn({ err: e, timer: t?.key }, 'timer handler failed; retrying with backoff'),
-    });
-    runner.start();
-    closers.push(
-      () => runner.stop(),
-      () => state.stop(),
-    );
+    // the timer runner fires them. Both stop after ingestion has drained. PITWALL_DECIDE=off
+    // leaves them to other processes (an ingest-only process).
+    let state: StateConsumer | undefined;
+    let runner: TimerRunner | undefined;
+    if (config.decide) {
+      const timers = openTimerStore(store, clock);
+      const consumer = startStateConsumer({
+        log,
+        store,
+        timers,
+        clock,
+        idleMs: config.cartAbandonMinutes * 60_000,
+        onError: (e) => logger.error({ err: e }, 'state consumer batch failed; it will be retried'),
+      });
+      const timerRunner = new TimerRunner(timers, clock, consumer.detector.fire, {
+        onError: (e, t) => logger.warn({ err: e, timer: t?.key }, 'timer handler failed; retrying with backoff'),
+      });
+      timerRunner.start();
+      closers.push(
+        () => timerRunner.stop(),
+        () => consumer.stop(),
+      );
+      state = consumer;
+      runner = timerRunner;
+    }
 
     // Forget dedupe keys past the retention window, hourly.
     const prune = setInterval(() => {

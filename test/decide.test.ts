@@ -17,6 +17,7 @@ let key: string;
 beforeAll(async () => {
   server = await startTestServer({ name: 'decide', clock, env: { PITWALL_CART_ABANDON_MINUTES: '30' } });
   pw = server.pw;
+  expect(pw.state).toBeDefined();
   key = (await createKey(pw.store.db, clock, { name: 't', scopes: ['ingest', 'read'] })).key;
 });
 afterAll(async () => {
@@ -52,15 +53,15 @@ describe('decide, wired into the server', () => {
       timestamp: now(),
       properties: { cart_id: 'c-7', sku: 'BRK-PAD-1', price: 40, quantity: 2 },
     });
-    await pw.state.caughtUp(seq);
+    await pw.state?.caughtUp(seq);
     expect(await cart('c-7')).toMatchObject({ cart_id: 'c-7', customer: 'u-7', status: 'active', value: 80, abandoned_at: null });
 
     clock.advance(29 * 60_000);
-    await pw.timerRunner.tick();
+    await pw.timerRunner?.tick();
     expect(await abandoned()).toEqual([]);
 
     clock.advance(2 * 60_000);
-    await pw.timerRunner.tick();
+    await pw.timerRunner?.tick();
     expect((await abandoned()).map((d) => d.cart_id)).toEqual(['c-7']);
     expect(await cart('c-7')).toMatchObject({ status: 'abandoned', abandoned_at: '2026-06-01T09:30:00.000Z' });
 
@@ -71,7 +72,7 @@ describe('decide, wired into the server', () => {
       timestamp: now(),
       properties: { cart_id: 'c-7', order_id: 'o-7', total: 80 },
     });
-    await pw.state.caughtUp(order);
+    await pw.state?.caughtUp(order);
     const recovered = await pw.log.query({ type: 'cart.recovered', order: 'asc', limit: 10 });
     expect(recovered.map((e) => (e.event.data as { order_id: string }).order_id)).toEqual(['o-7']);
     expect(await cart('c-7')).toMatchObject({ status: 'recovered', order_id: 'o-7' });
@@ -81,5 +82,15 @@ describe('decide, wired into the server', () => {
     const res = await fetch(`${pw.httpUrl}/v1/carts/nope`, { headers: { authorization: `Bearer ${key}` } });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { code: string }).code).toBe('PW_CART_NOT_FOUND');
+  });
+
+  it('runs no Decide stage with PITWALL_DECIDE=off (an ingest-only process)', async () => {
+    const other = await startTestServer({ name: 'ingest-only', env: { PITWALL_DECIDE: 'off' } });
+    try {
+      expect(other.pw.state).toBeUndefined();
+      expect(other.pw.timerRunner).toBeUndefined();
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -7,7 +7,16 @@ import { Metrics } from '../../src/ops/metrics.ts';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: pitwall.ts <dataDir>');
-const cfg = loadConfig({ PITWALL_DATA_DIR: dir, PITWALL_HTTP_PORT: '0', PITWALL_MQTT_PORT: '0', PITWALL_LOG_LEVEL: 'silent' }, dir);
+const cfg = loadConfig(
+  {
+    PITWALL_DATA_DIR: dir,
+    PITWALL_HTTP_PORT: '0',
+    PITWALL_MQTT_PORT: '0',
+    PITWALL_LOG_LEVEL: 'silent',
+    PITWALL_DECIDE: process.env.PITWALL_DECIDE ?? 'off',
+  },
+  dir,
+);
 const pw = await startPitwall(cfg, { logger: pino({ level: 'silent' }), metrics: new Metrics({ defaults: false }) });
 const { key } = await createKey(pw.store.db, pw.clock, { name: 'bench', scopes: ['ingest', 'read', 'admin'] });
 const device = await createDevice(pw.store.db, pw.clock, 'bench-device');

@@ -30,6 +30,8 @@ export interface Config {
   dedupeRetentionDays: number;
   /** Events waiting for commit above which ingestion answers 429. */
   maxPendingEvents: number;
+  /** Run the Decide stage (state consumer + timer runner) in this process. */
+  decide: boolean;
   /** A cart idle this long without an order is `cart.abandoned`. */
   cartAbandonMinutes: number;
   configFile: string | undefined;
@@ -51,6 +53,7 @@ const KEYS = {
   dedupeRetentionDays: 'PITWALL_DEDUPE_RETENTION_DAYS',
   maxPendingEvents: 'PITWALL_MAX_PENDING_EVENTS',
   cartAbandonMinutes: 'PITWALL_CART_ABANDON_MINUTES',
+  decide: 'PITWALL_DECIDE',
 } as const;
 type Key = keyof typeof KEYS;
 
@@ -105,6 +108,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     return Number(value);
   };
   const str = (k: Key, def: string): string => raw(k).value ?? def;
+  const onOff = (k: Key, def: boolean): boolean => {
+    const { value, from } = raw(k);
+    if (value === undefined) return def;
+    if (['on', 'true', '1'].includes(value)) return true;
+    if (['off', 'false', '0'].includes(value)) return false;
+    problems.push(`${from}="${value}" is not valid: expected on or off`);
+    return def;
+  };
 
   const httpPort = int('httpPort', 3000, 0, 65535) as number;
   const mqttPort = int('mqttPort', 1883, 0, 65535, ['off']) as number | 'off';
@@ -160,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dedupeRetentionDays: int('dedupeRetentionDays', 7, 1, 3650) as number,
     maxPendingEvents: int('maxPendingEvents', 50_000, 100, 10_000_000) as number,
     cartAbandonMinutes: int('cartAbandonMinutes', 30, 1, 100_000) as number,
+    decide: onOff('decide', true),
     configFile,
   };
 }

@@ -41,13 +41,15 @@ describe('robustness', () => {
     const pw = await start({ PITWALL_MQTT_PORT: '0' });
     const { password } = await createDevice(pw.store.db, pw.clock, 'dev-1');
     const client = await mqtt.connectAsync(pw.mqtt.url as string, { username: 'dev-1', password, reconnectPeriod: 0 });
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     try {
+      // Hangs (and the test times out) if the server waits for the device to leave.
       await pw.stop();
       running.splice(running.indexOf(pw), 1);
+      await closed;
     } finally {
       client.end(true);
     }
-    expect(client.connected).toBe(false);
   });
 
   it('cuts off an open MQTT session once its device is revoked', async () => {

@@ -104,6 +104,21 @@ describeEachBackend('carts projection + abandonment detector', (make) => {
     expect(await derived('cart.recovered')).toEqual([]);
   });
 
+  it('in one batch, an order naming no cart finds the cart created earlier in that batch; a repeated order_id finds that cart again', async () => {
+    await send(
+      added('a1', T0),
+      order('o1', T0 + MIN),
+      ev('a2', 'product_added', T0 + 2 * MIN, { cart_id: 'cart-2', sku: 'X', price: 5 }),
+      ev('c1', 'checkout_started', T0 + 3 * MIN, {}),
+      ev('o2', 'order_completed', T0 + 4 * MIN, { order_id: 'ord-1', total: 1 }),
+    );
+    // o2 repeats ord-1: the cart holding that order (cart-1), not the customer's open cart-2.
+    expect(await getCart(store, 'cart-1')).toMatchObject({ status: 'checked_out', orderId: 'ord-1', value: 1, lastEventId: 'o2' });
+    expect(await getCart(store, 'cart-2')).toMatchObject({ status: 'active', checkoutStep: 0, customer: 'u1', value: 5 });
+    expect(await timers.get(KEY)).toBeUndefined();
+    expect((await timers.get(abandonmentTimerKey('cart-2')))?.dueAt).toBe(T0 + 3 * MIN + IDLE);
+  });
+
   it('an order after abandonment emits cart.recovered and marks the cart recovered', async () => {
     await send(added('a1', T0));
     expect(await at(T0 + 31 * MIN)).toMatchObject({ completed: 1 });

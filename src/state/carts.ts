@@ -96,21 +96,117 @@ export async function writeTransaction<T>(store: CartsDb, fn: (db: Db) => Promis
   });
 }
 
-/** Folds a batch of logged events into `carts` in one transaction; non-cart events are ignored. */
+/** Rows per `IN (...)` query and per multi-row upsert. */
+const CHUNK = 500;
+const OPEN_STATUSES: readonly CartStatus[] = ['active', 'abandoned'];
+
+/**
+ * Folds a batch of logged events into `carts` in one transaction; non-cart events are ignored.
+ *
+ * The I/O is batched, the semantics are those of applying the events one by one: every cart the
+ * batch may touch (named ones, carts holding a named `order_id`, the open carts of the customers
+ * of events that name no cart) is loaded up front (FOR UPDATE on PostgreSQL), the events are
+ * resolved and folded in order against that in-memory state (so an event sees the carts created
+ * or changed earlier in the batch), and the changed carts are written back with multi-row upserts.
+ */
 export async function applyCartEvents(store: CartsDb, events: readonly LoggedEvent[]): Promise<void> {
-  if (!events.some((e) => isCartEvent(e.event))) return;
+  const cartEvents = events.filter((e) => isCartEvent(e.event));
+  if (cartEvents.length === 0) return;
+  const lock = store.dialect === 'postgres';
   await writeTransaction(store, async (db) => {
-    for (const le of events) {
-      if (!isCartEvent(le.event)) continue;
-      const id = await resolveCartId(db, le.event, store.dialect === 'postgres');
+    const state = await loadBatchState(db, cartEvents, lock);
+    const changed = new Set<string>();
+    for (const le of cartEvents) {
+      const id = state.resolve(le.event);
       if (id === undefined) continue;
-      const row = await selectCart(db, id, store.dialect === 'postgres');
-      const before = row ? fromRow(row) : undefined;
+      const before = state.carts.get(id);
       if (before && le.seq <= before.updatedSeq) continue;
-      const after = fold(before, id, le);
-      await upsert(db, after, before !== undefined);
+      state.put(fold(before, id, le));
+      changed.add(id);
     }
+    const rows = [...changed]
+      .map((id) => state.carts.get(id))
+      .filter((c): c is Cart => c !== undefined)
+      .map(toRow);
+    for (let i = 0; i < rows.length; i += CHUNK) await upsertRows(db, rows.slice(i, i + CHUNK));
   });
+}
+
+/** The carts a batch may touch, in memory, with the lookups `resolveCartId` does in SQL. */
+interface BatchState {
+  carts: Map<string, Cart>;
+  put(cart: Cart): void;
+  resolve(e: CloudEvent): string | undefined;
+}
+
+async function loadBatchState(db: Db, events: readonly LoggedEvent[], lock: boolean): Promise<BatchState> {
+  const named = new Set<string>();
+  const orderIds = new Set<string>();
+  const customers = new Set<string>();
+  for (const { event: e } of events) {
+    const p = propertiesOf(e);
+    const cartId = text(p.cart_id);
+    if (cartId !== undefined) {
+      named.add(cartId);
+      continue;
+    }
+    const orderId = text(p.order_id);
+    if (e.type === 'commerce.order_completed' && orderId !== undefined) orderIds.add(orderId);
+    const customer = customerOf(e);
+    if (customer !== undefined) customers.add(customer);
+  }
+
+  const carts = new Map<string, Cart>();
+  const byCustomer = new Map<string, Set<string>>();
+  const byOrder = new Map<string, Set<string>>();
+  const index = (map: Map<string, Set<string>>, key: string | undefined, cartId: string) => {
+    if (key === undefined) return;
+    const ids = map.get(key);
+    if (ids) ids.add(cartId);
+    else map.set(key, new Set([cartId]));
+  };
+  const put = (cart: Cart) => {
+    carts.set(cart.cartId, cart);
+    index(byCustomer, cart.customer, cart.cartId);
+    index(byOrder, cart.orderId, cart.cartId);
+  };
+  const load = async (column: 'cart_id' | 'order_id' | 'customer', keys: Set<string>, openOnly: boolean) => {
+    const all = [...keys];
+    for (let i = 0; i < all.length; i += CHUNK) {
+      const rows = await db
+        .selectFrom('carts')
+        .selectAll()
+        .where(column, 'in', all.slice(i, i + CHUNK))
+        .$if(openOnly, (q) => q.where('status', 'in', OPEN_STATUSES))
+        .$if(lock, (q) => q.forUpdate())
+        .execute();
+      for (const row of rows) if (!carts.has(row.cart_id)) put(fromRow(row));
+    }
+  };
+  await load('cart_id', named, false);
+  await load('order_id', orderIds, false);
+  await load('customer', customers, true);
+
+  const resolve = (e: CloudEvent): string | undefined => {
+    const p = propertiesOf(e);
+    const cartId = text(p.cart_id);
+    if (cartId !== undefined) return cartId;
+    const orderId = text(p.order_id);
+    if (e.type === 'commerce.order_completed' && orderId !== undefined) {
+      for (const id of byOrder.get(orderId) ?? []) if (carts.get(id)?.orderId === orderId) return id;
+    }
+    const customer = customerOf(e);
+    if (customer === undefined) return undefined;
+    let best: Cart | undefined;
+    for (const id of byCustomer.get(customer) ?? []) {
+      const c = carts.get(id);
+      if (!c || c.customer !== customer || !OPEN_STATUSES.includes(c.status)) continue;
+      if (!best || c.lastActivityMs > best.lastActivityMs || (c.lastActivityMs === best.lastActivityMs && c.updatedSeq > best.updatedSeq))
+        best = c;
+    }
+    return best?.cartId;
+  };
+  return { carts, put, resolve };
 }
 
 export async function getCart(store: CartsDb | Kysely<Database>, cartId: string): Promise<Cart | undefined> {
@@ -229,10 +325,26 @@ export function fold(before: Cart | undefined, cartId: string, le: LoggedEvent):
   return cart;
 }
 
-async function upsert(db: Db, c: Cart, exists: boolean): Promise<void> {
-  const row = toRow(c);
-  if (exists) await db.updateTable('carts').set(row).where('cart_id', '=', c.cartId).execute();
-  else await db.insertInto('carts').values(row).execute();
+function upsertRows(db: Db, rows: CartRow[]): Promise<unknown> {
+  return db
+    .insertInto('carts')
+    .values(rows)
+    .onConflict((oc) =>
+      oc.column('cart_id').doUpdateSet((eb) => ({
+        customer: eb.ref('excluded.customer'),
+        status: eb.ref('excluded.status'),
+        lines: eb.ref('excluded.lines'),
+        value: eb.ref('excluded.value'),
+        currency: eb.ref('excluded.currency'),
+        checkout_step: eb.ref('excluded.checkout_step'),
+        last_activity_ms: eb.ref('excluded.last_activity_ms'),
+        last_event_id: eb.ref('excluded.last_event_id'),
+        updated_seq: eb.ref('excluded.updated_seq'),
+        order_id: eb.ref('excluded.order_id'),
+        abandoned_at_ms: eb.ref('excluded.abandoned_at_ms'),
+      })),
+    )
+    .execute();
 }
 
 /** Marks an active cart abandoned if it has not moved since `lastActivityMs`; false when it has. */

@@ -18,15 +18,22 @@ export interface Child<T> {
 }
 
 /** Starts `servers/<name>.ts` in a child process and waits for its JSON line. */
-export async function startChild<T>(name: string): Promise<Child<T>> {
-  const dir = mkdtempSync(path.join(tmpdir(), `pitwall-bench-${name}-`));
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'servers', `${name}.ts`), dir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+export function startChild<T>(name: string): Promise<Child<T>> {
+  return startScript<T>(name, path.join(here, 'servers', `${name}.ts`), []);
+}
+
+/**
+ * Runs `script` (TypeScript, through tsx) as `script ...args <tempDir>` and resolves with the
+ * JSON object it prints as its first line. `PITWALL_BENCH_CPU_PROF=<dir>` profiles the child.
+ */
+export async function startScript<T>(label: string, script: string, args: string[]): Promise<Child<T>> {
+  const dir = mkdtempSync(path.join(tmpdir(), `pitwall-bench-${label}-`));
+  const prof = process.env.PITWALL_BENCH_CPU_PROF;
+  const node = [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), '--import', 'tsx', script, ...args, dir];
+  const proc = spawn(process.execPath, node, { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: proc.stdout as NodeJS.ReadableStream });
-    rl.once('line', resolve);
-    proc.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+    createInterface({ input: proc.stdout as NodeJS.ReadableStream }).once('line', resolve);
+    proc.once('exit', (code) => reject(new Error(`${label} exited with ${code}`)));
   });
   return {
     info: JSON.parse(line) as T,

@@ -1,22 +1,9 @@
-/**
- * `mqtt`: K=8 device connections publishing QoS 1 SenML packs (one record each, absolute
- * time, distinct) to the embedded broker, each keeping up to 100 publishes in flight; a
- * PUBACK means the reading is committed. Same-run baseline: a plain aedes broker whose
- * `authorizePublish` does nothing, under the same load.
- *
- * Each broker runs in a child process (this file, `serve <kind> <dir>`), so the load
- * generator does not share its event loop. PITWALL_BENCH_CPU_PROF=<dir> profiles the children.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
-import { percentile, round } from './lib.ts';
+import { type Child, percentile, round, startScript } from './lib.ts';
 
 const CLIENTS = 8;
 const IN_FLIGHT_PER_CLIENT = 100;
@@ -30,11 +17,7 @@ interface ServerInfo {
   device?: string;
 }
 
-interface Broker {
-  info: ServerInfo;
-  dir: string;
-  stop(): Promise<void>;
-}
+type Broker = Child<ServerInfo>;
 
 interface LoadResult {
   acked: number;
@@ -46,26 +29,8 @@ interface LoadResult {
 
 const self = fileURLToPath(import.meta.url);
 
-async function startBroker(kind: 'pitwall' | 'aedes'): Promise<Broker> {
-  const dir = mkdtempSync(path.join(tmpdir(), `pitwall-bench-mqtt-${kind}-`));
-  const prof = process.env.PITWALL_BENCH_CPU_PROF;
-  const args = [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), '--import', 'tsx', self, 'serve', kind, dir];
-  const proc: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: proc.stdout as NodeJS.ReadableStream }).once('line', resolve);
-    proc.once('exit', (code) => reject(new Error(`${kind} broker exited with ${code}`)));
-  });
-  return {
-    info: JSON.parse(line) as ServerInfo,
-    dir,
-    async stop() {
-      await new Promise<void>((resolve) => {
-        proc.once('exit', () => resolve());
-        proc.kill('SIGTERM');
-      });
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+function startBroker(kind: 'pitwall' | 'aedes'): Promise<Broker> {
+  return startScript<ServerInfo>(`mqtt-${kind}`, self, ['serve', kind]);
 }
 
 let nextValue = 0;

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import { afterAll, describe, test } from 'vitest';
+import { type Exit, exited, outputOf } from './support/process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'src/cli/index.ts');
@@ -56,37 +57,11 @@ function spawnCli(args: string[], o: RunOpts): ChildProcess {
   return child;
 }
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-function exited(child: ChildProcess): Promise<Exit> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a command to completion (killed after 30 s, which fails the caller's assertions). */
-async function cli(args: string[], o: RunOpts): Promise<RunResult> {
-  const child = spawnCli(args, o);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (b: Buffer) => {
-    stdout += b.toString();
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    stderr += b.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const { code } = await exited(child);
-  clearTimeout(timer);
-  return { code, stdout, stderr };
+type RunResult = Awaited<ReturnType<typeof outputOf>>;
+
+function cli(args: string[], o: RunOpts): Promise<RunResult> {
+  return outputOf(spawnCli(args, o));
 }
 
 const lastLine = (s: string) => s.trim().split('\n').at(-1) ?? '';

@@ -58,8 +58,42 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
   const ingestor = new Ingestor({ store, log, registry, clock, metrics, maxPendingEvents: config.maxPendingEvents, doors: defaultDoors() });
   const keys = new KeyAuthenticator(store.db, clock);
 
-  const app = buildApp({ store, log, registry, ingestor, keys, metrics, clock, logger, isReady: () => ready });
   const closers: (() => Promise<void>)[] = [];
+  // Decide: the state consumer folds the log into projections and schedules detector timers;
+  // the timer runner fires them. Both stop after ingestion has drained (they are closed after
+  // HTTP and MQTT). PITWALL_DECIDE=off leaves them to other processes (an ingest-only process).
+  const decideClosers: (() => Promise<void>)[] = [];
+  let state: StateConsumer | undefined;
+  let runner: TimerRunner | undefined;
+  try {
+    if (config.decide) {
+      const timers = openTimerStore(store, clock);
+      const consumer = startStateConsumer({
+        log,
+        store,
+        timers,
+        clock,
+        idleMs: config.cartAbandonMinutes * 60_000,
+        detectors: config.detectors,
+        onError: (e) => logger.error({ err: e }, 'state consumer batch failed; it will be retried'),
+      });
+      decideClosers.push(() => consumer.stop());
+      const timerRunner = new TimerRunner(timers, clock, consumer.fire, {
+        onError: (e, t) => logger.warn({ err: e, timer: t?.key }, 'timer handler failed; retrying with backoff'),
+      });
+      timerRunner.start();
+      decideClosers.unshift(() => timerRunner.stop());
+      state = consumer;
+      runner = timerRunner;
+    }
+  } catch (e) {
+    for (const c of decideClosers) await c().catch(() => undefined);
+    await log.close();
+    await store.close();
+    throw e;
+  }
+
+  const app = buildApp({ store, log, registry, ingestor, keys, metrics, clock, logger, isReady: () => ready, state });
   try {
     const http = await choosePort(config.host, config.httpPort, config.httpPortExplicit, 'PITWALL_HTTP_PORT', 'HTTP');
     await app.listen({ host: config.host, port: http.port });
@@ -69,39 +103,13 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     const mqtt: MqttIngest = await startMqtt({ config, ingestor, store, logger, clock });
     closers.unshift(() => mqtt.close());
 
-    // Decide: the state consumer folds the log into projections and schedules detector timers;
-    // the timer runner fires them. Both stop after ingestion has drained. PITWALL_DECIDE=off
-    // leaves them to other processes (an ingest-only process).
-    let state: StateConsumer | undefined;
-    let runner: TimerRunner | undefined;
-    if (config.decide) {
-      const timers = openTimerStore(store, clock);
-      const consumer = startStateConsumer({
-        log,
-        store,
-        timers,
-        clock,
-        idleMs: config.cartAbandonMinutes * 60_000,
-        onError: (e) => logger.error({ err: e }, 'state consumer batch failed; it will be retried'),
-      });
-      const timerRunner = new TimerRunner(timers, clock, consumer.detector.fire, {
-        onError: (e, t) => logger.warn({ err: e, timer: t?.key }, 'timer handler failed; retrying with backoff'),
-      });
-      timerRunner.start();
-      closers.push(
-        () => timerRunner.stop(),
-        () => consumer.stop(),
-      );
-      state = consumer;
-      runner = timerRunner;
-    }
-
     // Forget dedupe keys past the retention window, hourly.
     const prune = setInterval(() => {
       log.pruneDedupe(clock.now() - config.dedupeRetentionDays * 86_400_000).catch((e) => logger.warn({ err: e }, 'dedupe prune failed'));
     }, 3_600_000);
     prune.unref();
     closers.push(async () => clearInterval(prune));
+    closers.push(...decideClosers);
 
     ready = true;
     const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -125,7 +133,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
       },
     };
   } catch (e) {
-    for (const c of closers) await c().catch(() => undefined);
+    for (const c of [...closers, ...decideClosers.filter((c) => !closers.includes(c))]) await c().catch(() => undefined);
     await log.close();
     await store.close();
     throw e;

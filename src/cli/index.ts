@@ -13,8 +13,10 @@ import {
   quarantineReplay,
   restore,
 } from './admin.ts';
+import { catalogCommands } from './catalog.ts';
 import { run } from './context.ts';
 import { startCommand } from './start.ts';
+import { stateCommands } from './state.ts';
 
 const program = new Command('pitwall').description('Pitwall: IoT signals → ecommerce actions').showHelpAfterError();
 
@@ -79,5 +81,8 @@ program
   .option('--force', 'replace an existing store')
   .description('bring a backup back (Pitwall must be stopped)')
   .action((f, o) => run(() => restore(f, o)));
+
+catalogCommands(program);
+stateCommands(program);
 
 await program.parseAsync();

@@ -34,6 +34,12 @@ export interface Config {
   decide: boolean;
   /** A cart idle this long without an order is `cart.abandoned`. */
   cartAbandonMinutes: number;
+  /**
+   * Detector settings from the file's `detectors:` section, one object per Decide module
+   * (`carts`, `shipments`, `assets`, `quality`, …); each module validates its own section at
+   * start (see docs/decide.md). File only: no environment variable.
+   */
+  detectors: Record<string, unknown>;
   configFile: string | undefined;
 }
 
@@ -81,7 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     try {
       fileValues = readFile(configFile);
       for (const k of Object.keys(fileValues)) {
-        if (!(k in KEYS)) problems.push(`${configFile}: unknown setting "${k}" (known: ${Object.keys(KEYS).join(', ')})`);
+        if (!(k in KEYS) && k !== 'detectors')
+          problems.push(`${configFile}: unknown setting "${k}" (known: ${Object.keys(KEYS).join(', ')})`);
       }
     } catch (e) {
       problems.push(`${configFile}: cannot be read: ${(e as Error).message}`);
@@ -148,6 +155,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!/^[A-Za-z0-9_-]+$/.test(shareGroup))
     problems.push(`${raw('mqttShareGroup').from}="${shareGroup}" may hold only letters, digits, _ and -`);
 
+  const detectorsRaw = fileValues.detectors ?? {};
+  let detectors: Record<string, unknown> = {};
+  if (detectorsRaw === null || typeof detectorsRaw !== 'object' || Array.isArray(detectorsRaw))
+    problems.push(`${configFile}: detectors must be an object with one section per module (e.g. detectors: { shipments: { … } })`);
+  else detectors = detectorsRaw as Record<string, unknown>;
+
   if (problems.length > 0) {
     throw new AppError('PW_CONFIG_INVALID', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, {
       category: 'user',
@@ -172,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxPendingEvents: int('maxPendingEvents', 50_000, 100, 10_000_000) as number,
     cartAbandonMinutes: int('cartAbandonMinutes', 30, 1, 100_000) as number,
     decide: onOff('decide', true),
+    detectors,
     configFile,
   };
 }

@@ -15,3 +15,32 @@ export { type ClaimedTimer, firingId, type Json, type NewTimer, type Timer, type
 export function openTimerStore(store: Store, clock: Clock): TimerStore {
   return store.singleWriter ? new SqliteTimerStore(store, clock) : new PostgresTimerStore(store, clock);
 }
+export {
+  acknowledgementEvent,
+  CONDITION_ACKNOWLEDGED,
+  type Condition,
+  type ConditionQuery,
+  type ConditionStatus,
+  conditionId,
+  createConditionsProjection,
+  getCondition,
+  listConditions,
+} from './conditions.ts';
+export {
+  type ConditionRule,
+  type Db,
+  type DecideContext,
+  type DecideModule,
+  type DerivedEventInit,
+  type Detector,
+  dataOf,
+  derivedEvent,
+  detectorSource,
+  emit,
+  eventTimeMs,
+  type Projection,
+  type Severity,
+  type StateDb,
+  type TableName,
+  writeTransaction,
+} from './framework.ts';

@@ -3,9 +3,16 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError } from '../core/index.ts';
 import type { HttpDeps } from './deps.ts';
 import { sendProblem } from './problem.ts';
+import { assetsRoutes } from './routes/assets.ts';
+import { catalogRoutes } from './routes/catalog.ts';
+import { conditionsRoutes } from './routes/conditions.ts';
+import { customersRoutes } from './routes/customers.ts';
+import { deviceStateRoutes } from './routes/device-state.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { qualityRoutes } from './routes/quality.ts';
 import { readRoutes } from './routes/read.ts';
+import { shipmentsRoutes } from './routes/shipments.ts';
 
 const SEGMENT_PATHS = /^\/v1\/(batch|track|identify|page|alias)(\?|$)/;
 
@@ -57,6 +64,13 @@ export function buildApp(d: HttpDeps): FastifyInstance {
 
   ingestRoutes(app, d);
   readRoutes(app, d);
+  catalogRoutes(app, d);
+  customersRoutes(app, d);
+  shipmentsRoutes(app, d);
+  assetsRoutes(app, d);
+  deviceStateRoutes(app, d);
+  qualityRoutes(app, d);
+  conditionsRoutes(app, d);
   opsRoutes(app, d);
   return app;
 }

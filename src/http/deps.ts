@@ -17,6 +17,8 @@ export interface HttpDeps {
   metrics: Metrics;
   clock: Clock;
   logger: Logger;
+  /** The Decide stage when this process runs it (`PITWALL_DECIDE`); read routes work without it. */
+  state?: { caughtUp(seq: number): Promise<void> } | undefined;
   /** False while starting or draining; /readyz reports it. */
   isReady: () => boolean;
 }

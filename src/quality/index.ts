@@ -11,4 +11,6 @@ export {
   type QualityOptions,
   type RateFlagKind,
 } from './config.ts';
+export { isSourceTrusted, type SourceQuality, sourceQuality } from './gate.ts';
+export { createQualityModule } from './module.ts';
 export { type Observation, type QualityFlag, QualityMonitor, type QualityScore, type QualityTransition } from './monitor.ts';

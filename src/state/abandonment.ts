@@ -16,7 +16,7 @@
  *   this `dueAt` and appends the same event again, which the log dedupes: one event.
  */
 import { type Clock, deterministicId, isoTime } from '../core/index.ts';
-import { type ClaimedTimer, firingId, type TimerStore } from '../detect/index.ts';
+import { type ClaimedTimer, type Detector, firingId, type TimerStore } from '../detect/index.ts';
 import type { CloudEvent } from '../events/index.ts';
 import type { EventLog, LoggedEvent } from '../log/index.ts';
 import { type Cart, type CartsDb, getCart, isCartEvent, markAbandoned, resolveCartId } from './carts.ts';
@@ -34,7 +34,12 @@ export interface AbandonmentOptions {
   idleMs?: number;
 }
 
-export interface AbandonmentDetector {
+/**
+ * Not a condition: an abandoned cart is a business event with its own lifecycle in the cart's
+ * status (active → abandoned → active / recovered), and a shop has thousands; the conditions
+ * list is for what someone should look at.
+ */
+export interface AbandonmentDetector extends Detector {
   readonly idleMs: number;
   /** Schedules, resets or cancels timers for the carts a batch touched; emits `cart.recovered`. */
   onEvents(batch: readonly LoggedEvent[]): Promise<void>;
@@ -72,10 +77,13 @@ export function createAbandonmentDetector(opts: AbandonmentOptions): Abandonment
       idle_minutes: Math.round((timer.dueAt - cart.lastActivityMs) / 60_000),
       value: cart.value,
       ...(cart.currency !== undefined ? { currency: cart.currency } : {}),
-      ...(cart.lastEventId !== undefined ? { caused_by: [cart.lastEventId] } : {}),
+      due_at: isoTime(timer.dueAt),
+      ...(cart.lastEventId !== undefined ? { last_event_id: cart.lastEventId, caused_by: [cart.lastEventId] } : {}),
     });
 
   return {
+    name: 'cart-abandonment',
+    timerPrefix: ABANDONMENT_TIMER_PREFIX,
     idleMs,
     owns: (key) => key.startsWith(ABANDONMENT_TIMER_PREFIX),
 

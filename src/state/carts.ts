@@ -21,11 +21,16 @@
  * - **Status**: new carts are `active`. Activity on an `abandoned` cart makes it `active` again
  *   (it keeps `abandoned_at_ms`). `order_completed` makes it `recovered` if it was ever
  *   abandoned, else `checked_out`, and records `order_id`.
+ * - **Abandoned**: the detector marks a cart abandoned when its timer fires and appends
+ *   `cart.abandoned`; folding that event (on rebuild, or when it arrives) marks the cart
+ *   abandoned at `due_at` only if the cart is still active and its last event is the one the
+ *   detector saw (`last_event_id`), so activity in between wins, live and on rebuild alike.
  * - History-mode events build state like any other; only the detector treats them apart.
  * - A batch is folded in one transaction (IMMEDIATE on SQLite; rows locked FOR UPDATE on
  *   PostgreSQL, so the abandonment detector's conditional update cannot interleave).
  */
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import { type Db, type Projection, type StateDb, writeTransaction } from '../detect/index.ts';
 import type { CloudEvent } from '../events/index.ts';
 import type { LoggedEvent } from '../log/index.ts';
 import type { Database, Dialect } from '../store/index.ts';
@@ -57,10 +62,7 @@ export interface Cart {
 }
 
 /** What the projection needs of a store: the Kysely handle and which dialect it speaks. */
-export interface CartsDb {
-  db: Kysely<Database>;
-  dialect: Dialect;
-}
+export type CartsDb = StateDb;
 
 /** The commerce event types that touch a cart. */
 export const CART_EVENT_TYPES = [
@@ -78,23 +80,6 @@ export function isCartEvent(e: CloudEvent): boolean {
 }
 
 type CartRow = Selectable<Database['carts']>;
-type Db = Kysely<Database> | Transaction<Database>;
-
-/** Runs `fn` in a write transaction: IMMEDIATE on SQLite (takes the write lock before reading). */
-export async function writeTransaction<T>(store: CartsDb, fn: (db: Db) => Promise<T>): Promise<T> {
-  if (store.dialect === 'postgres') return store.db.transaction().execute(fn);
-  return store.db.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
-    try {
-      const out = await fn(conn);
-      await sql`commit`.execute(conn);
-      return out;
-    } catch (e) {
-      await sql`rollback`.execute(conn).catch(() => undefined);
-      throw e;
-    }
-  });
-}
 
 /** Rows per `IN (...)` query and per multi-row upsert. */
 const CHUNK = 500;
@@ -110,26 +95,53 @@ const OPEN_STATUSES: readonly CartStatus[] = ['active', 'abandoned'];
  * or changed earlier in the batch), and the changed carts are written back with multi-row upserts.
  */
 export async function applyCartEvents(store: CartsDb, events: readonly LoggedEvent[]): Promise<void> {
-  const cartEvents = events.filter((e) => isCartEvent(e.event));
+  const cartEvents = events.filter((e) => cartsProjection.handles(e.event));
   if (cartEvents.length === 0) return;
-  const lock = store.dialect === 'postgres';
-  await writeTransaction(store, async (db) => {
-    const state = await loadBatchState(db, cartEvents, lock);
-    const changed = new Set<string>();
-    for (const le of cartEvents) {
-      const id = state.resolve(le.event);
-      if (id === undefined) continue;
-      const before = state.carts.get(id);
-      if (before && le.seq <= before.updatedSeq) continue;
+  await writeTransaction(store, (db) => foldCarts(db, cartEvents, store.dialect));
+}
+
+/** The carts projection: cart events and `cart.abandoned`. */
+export const cartsProjection: Projection = {
+  name: 'carts',
+  tables: ['carts'],
+  handles: (e) => isCartEvent(e) || e.type === 'cart.abandoned',
+  apply: (db, events, dialect) => foldCarts(db, events, dialect),
+};
+
+async function foldCarts(db: Db, events: readonly LoggedEvent[], dialect: Dialect): Promise<void> {
+  const state = await loadBatchState(db, events, dialect === 'postgres');
+  const changed = new Set<string>();
+  for (const le of events) {
+    const id = state.resolve(le.event);
+    if (id === undefined) continue;
+    const before = state.carts.get(id);
+    if (before && le.seq <= before.updatedSeq) continue;
+    if (le.event.type === 'cart.abandoned') {
+      if (!before) continue;
+      state.put(foldAbandoned(before, le));
+    } else {
       state.put(fold(before, id, le));
-      changed.add(id);
     }
-    const rows = [...changed]
-      .map((id) => state.carts.get(id))
-      .filter((c): c is Cart => c !== undefined)
-      .map(toRow);
-    for (let i = 0; i < rows.length; i += CHUNK) await upsertRows(db, rows.slice(i, i + CHUNK));
-  });
+    changed.add(id);
+  }
+  const rows = [...changed]
+    .map((id) => state.carts.get(id))
+    .filter((c): c is Cart => c !== undefined)
+    .map(toRow);
+  for (let i = 0; i < rows.length; i += CHUNK) await upsertRows(db, rows.slice(i, i + CHUNK));
+}
+
+/** `cart.abandoned` folded: abandoned at `due_at` if nothing happened since the event the detector saw. */
+function foldAbandoned(before: Cart, le: LoggedEvent): Cart {
+  const d = (le.event.data ?? {}) as Record<string, unknown>;
+  const cart: Cart = { ...before, updatedSeq: le.seq };
+  const dueAt = typeof d.due_at === 'string' ? Date.parse(d.due_at) : Number.NaN;
+  const saw = text(d.last_event_id);
+  if (before.status === 'active' && saw !== undefined && saw === before.lastEventId) {
+    cart.status = 'abandoned';
+    cart.abandonedAtMs = Number.isFinite(dueAt) ? dueAt : Date.parse(le.event.time);
+  }
+  return cart;
 }
 
 /** The carts a batch may touch, in memory, with the lookups `resolveCartId` does in SQL. */
@@ -145,7 +157,7 @@ async function loadBatchState(db: Db, events: readonly LoggedEvent[], lock: bool
   const customers = new Set<string>();
   for (const { event: e } of events) {
     const p = propertiesOf(e);
-    const cartId = text(p.cart_id);
+    const cartId = namedCart(e);
     if (cartId !== undefined) {
       named.add(cartId);
       continue;
@@ -189,7 +201,7 @@ async function loadBatchState(db: Db, events: readonly LoggedEvent[], lock: bool
 
   const resolve = (e: CloudEvent): string | undefined => {
     const p = propertiesOf(e);
-    const cartId = text(p.cart_id);
+    const cartId = namedCart(e);
     if (cartId !== undefined) return cartId;
     const orderId = text(p.order_id);
     if (e.type === 'commerce.order_completed' && orderId !== undefined) {
@@ -392,6 +404,12 @@ function fromRow(r: CartRow): Cart {
     orderId: r.order_id ?? undefined,
     abandonedAtMs: r.abandoned_at_ms === null ? undefined : Number(r.abandoned_at_ms),
   };
+}
+
+/** The cart an event names: `properties.cart_id`, or `cart_id` of a `cart.*` derived event. */
+function namedCart(e: CloudEvent): string | undefined {
+  if (e.type.startsWith('cart.')) return text((e.data as Record<string, unknown> | undefined)?.cart_id);
+  return text(propertiesOf(e).cart_id);
 }
 
 function propertiesOf(e: CloudEvent): Record<string, unknown> {

@@ -1,14 +1,14 @@
 /**
- * State: projections folded from the log (carts now) and the detectors that read them
- * (`cart.abandoned` / `cart.recovered`). `startStateConsumer` runs both as consumer group
- * `state`: per batch, the projection first, then the detector.
+ * State: the Decide modules (projections folded from the log and the detectors that read
+ * them; see src/detect/framework.ts). `startStateConsumer` runs every module as consumer
+ * group `state`: per batch, all projections in one transaction, then every detector.
  */
 import type { Clock } from '../core/index.ts';
-import type { TimerStore } from '../detect/index.ts';
-import { type EventLog, type Subscription, subscribe } from '../log/index.ts';
+import { type Projection, type StateDb, type TimerHandler, type TimerStore, writeTransaction } from '../detect/index.ts';
+import { type EventLog, type LoggedEvent, type Subscription, subscribe } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
-import { type AbandonmentDetector, createAbandonmentDetector } from './abandonment.ts';
-import { applyCartEvents } from './carts.ts';
+import type { AbandonmentDetector } from './abandonment.ts';
+import { createDecide, type Decide } from './modules.ts';
 
 export {
   ABANDONMENT_SOURCE,
@@ -26,6 +26,7 @@ export {
   type CartLine,
   type CartStatus,
   type CartsDb,
+  cartsProjection,
   customerOf,
   fold,
   getCart,
@@ -41,6 +42,8 @@ export interface StateConsumerOptions {
   timers: TimerStore;
   clock: Clock;
   idleMs?: number;
+  /** The config file's `detectors:` section. */
+  detectors?: Record<string, unknown>;
   /** Where the group starts when it has never acked (default: the beginning of the log). */
   from?: 'start' | 'end' | number;
   batchSize?: number;
@@ -50,27 +53,43 @@ export interface StateConsumerOptions {
 
 export interface StateConsumer {
   subscription: Subscription;
-  /** Its `fire` is the TimerRunner handler for `cart.abandoned:*` timers. */
+  decide: Decide;
+  /** The carts module's abandonment detector. */
   detector: AbandonmentDetector;
+  /** The TimerRunner handler for every detector's timers. */
+  fire: TimerHandler;
   caughtUp(seq: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Subscribes group `state`: each batch is applied to the carts projection, then to the detector, then acked. */
-export function startStateConsumer(opts: StateConsumerOptions): StateConsumer {
-  const detector = createAbandonmentDetector({
-    log: opts.log,
-    store: opts.store,
-    timers: opts.timers,
-    clock: opts.clock,
-    ...(opts.idleMs !== undefined ? { idleMs: opts.idleMs } : {}),
+/** Folds one batch into every projection, in one write transaction. */
+export async function applyProjections(store: StateDb, projections: readonly Projection[], batch: readonly LoggedEvent[]): Promise<void> {
+  const work = projections.map((p) => ({ p, events: batch.filter((le) => p.handles(le.event)) })).filter((w) => w.events.length > 0);
+  if (work.length === 0) return;
+  await writeTransaction(store, async (db) => {
+    for (const { p, events } of work) await p.apply(db, events, store.dialect);
   });
+}
+
+/**
+ * Subscribes group `state`: each batch is folded into every projection (one transaction),
+ * then handed to every detector, then acked. Module settings are validated here, so a bad
+ * `detectors:` section fails at start.
+ */
+export function startStateConsumer(opts: StateConsumerOptions): StateConsumer {
+  const decide = createDecide(
+    { log: opts.log, store: opts.store, timers: opts.timers, clock: opts.clock },
+    {
+      ...(opts.idleMs !== undefined ? { cartIdleMs: opts.idleMs } : {}),
+      ...(opts.detectors !== undefined ? { detectors: opts.detectors } : {}),
+    },
+  );
   const subscription = subscribe(
     opts.log,
     STATE_GROUP,
     async (batch) => {
-      await applyCartEvents(opts.store, batch);
-      await detector.onEvents(batch);
+      await applyProjections(opts.store, decide.projections, batch);
+      for (const d of decide.detectors) await d.onEvents?.(batch);
     },
     {
       from: opts.from ?? 'start',
@@ -81,8 +100,57 @@ export function startStateConsumer(opts: StateConsumerOptions): StateConsumer {
   );
   return {
     subscription,
-    detector,
+    decide,
+    detector: decide.abandonment,
+    fire: decide.fire,
     caughtUp: (seq) => subscription.caughtUp(seq),
     stop: () => subscription.stop(),
   };
 }
+
+export interface RebuildResult {
+  events: number;
+  projections: string[];
+  tables: string[];
+  position: number;
+}
+
+/**
+ * Rebuilds every projection from the log: empties their tables, folds the whole log again
+ * (projections only: detectors start no timers and emit nothing), and moves group `state`
+ * to the position folded. Run it with the Decide processes stopped.
+ */
+export async function rebuildState(opts: {
+  log: EventLog;
+  store: Store;
+  timers: TimerStore;
+  clock: Clock;
+  detectors?: Record<string, unknown>;
+  batchSize?: number;
+  onProgress?: (folded: number, head: number) => void;
+}): Promise<RebuildResult> {
+  const decide = createDecide(
+    { log: opts.log, store: opts.store, timers: opts.timers, clock: opts.clock },
+    opts.detectors !== undefined ? { detectors: opts.detectors } : {},
+  );
+  const tables = [...new Set(decide.projections.flatMap((p) => p.tables))];
+  await writeTransaction(opts.store, async (db) => {
+    for (const t of tables) await db.deleteFrom(t).execute();
+  });
+  const head = await opts.log.head();
+  const batchSize = opts.batchSize ?? 2000;
+  let pos = 0;
+  let events = 0;
+  while (pos < head) {
+    const batch = await opts.log.read(pos, batchSize);
+    if (batch.length === 0) break;
+    await applyProjections(opts.store, decide.projections, batch);
+    pos = (batch[batch.length - 1] as LoggedEvent).seq;
+    events += batch.length;
+    opts.onProgress?.(events, head);
+  }
+  await opts.log.ack(STATE_GROUP, pos);
+  return { events, projections: decide.projections.map((p) => p.name), tables, position: pos };
+}
+
+export { createDecide, type Decide, type DecideSettings } from './modules.ts';

@@ -4,6 +4,13 @@
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { type Dialect, int64 } from './dialect.ts';
+import { m0005_catalog } from './migrations/0005_catalog.ts';
+import { m0006_identity } from './migrations/0006_identity.ts';
+import { m0007_shipments } from './migrations/0007_shipments.ts';
+import { m0008_assets } from './migrations/0008_assets.ts';
+import { m0009_quality } from './migrations/0009_quality.ts';
+import { m0010_conditions } from './migrations/0010_conditions.ts';
+import { m0011_devices } from './migrations/0011_devices.ts';
 
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -127,6 +134,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('carts_order').on('carts').columns(['order_id']).execute();
       },
     },
+    // One file per module from here on (src/store/migrations/), so modules do not share an edit.
+    '0005_catalog': m0005_catalog(dialect),
+    '0006_identity': m0006_identity(dialect),
+    '0007_shipments': m0007_shipments(dialect),
+    '0008_assets': m0008_assets(dialect),
+    '0009_quality': m0009_quality(dialect),
+    '0010_conditions': m0010_conditions(dialect),
+    '0011_devices': m0011_devices(dialect),
   };
 }
 

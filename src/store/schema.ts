@@ -1,7 +1,13 @@
 /** Table shapes as Kysely sees them. Times are epoch milliseconds; JSON is stored as text. */
 import type { ColumnType, Generated } from 'kysely';
+import type { AssetTables } from './tables/assets.ts';
+import type { CatalogTables } from './tables/catalog.ts';
+import type { DeviceStateTables } from './tables/devices.ts';
+import type { IdentityTables } from './tables/identity.ts';
+import type { QualityTables } from './tables/quality.ts';
+import type { ShipmentTables } from './tables/shipments.ts';
 
-type Int64 = ColumnType<number, number | bigint, number | bigint>;
+export type Int64 = ColumnType<number, number | bigint, number | bigint>;
 
 export interface EventsTable {
   seq: Int64;
@@ -97,7 +103,29 @@ export interface CartsTable {
   abandoned_at_ms: Int64 | null;
 }
 
-export interface Database {
+/** A condition (src/detect/conditions.ts): a detector firing with a lifecycle; `details` is JSON. */
+export interface ConditionsTable {
+  id: string;
+  kind: string;
+  key: string;
+  status: string;
+  severity: string;
+  summary: string;
+  details: string;
+  raised_ms: Int64;
+  raised_event_id: string;
+  last_raised_ms: Int64;
+  raise_count: number;
+  acknowledged_ms: Int64 | null;
+  acknowledged_by: string | null;
+  note: string | null;
+  cleared_ms: Int64 | null;
+  cleared_event_id: string | null;
+  updated_seq: Int64;
+}
+
+/** Every table; modules from 0005 on keep their table shapes in `tables/<module>.ts`. */
+export interface Database extends CatalogTables, IdentityTables, ShipmentTables, AssetTables, DeviceStateTables, QualityTables {
   events: EventsTable;
   dedupe: DedupeTable;
   consumer_positions: ConsumerPositionsTable;
@@ -107,6 +135,7 @@ export interface Database {
   event_types: EventTypesTable;
   timers: TimersTable;
   carts: CartsTable;
+  conditions: ConditionsTable;
 }
 
 export type { Generated };

@@ -59,6 +59,7 @@ const SEGMENT_TRACK_NAMES = [
 ];
 
 const DERIVED = [
+  'condition.acknowledged',
   'cart.abandoned',
   'cart.recovered',
   'shipment.delayed',

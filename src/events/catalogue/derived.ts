@@ -178,4 +178,16 @@ export const DERIVED_TYPES: EventTypeDefinition[] = [
     data: derivedData({ source: Id, score: Type.Number({ minimum: 0, maximum: 100 }) }),
     example: { source: 'mqtt://fleet/coldroom-sensors', score: 97 },
   },
+  {
+    type: 'condition.acknowledged',
+    version: 1,
+    description: 'Someone acknowledged a raised condition (POST /v1/conditions/:id/acknowledge).',
+    derived: true,
+    data: derivedData({
+      condition_id: Id,
+      by: Type.String({ minLength: 1, description: 'the API key id (or a name) that acknowledged it' }),
+      note: Type.Optional(Type.String({ maxLength: 2000 })),
+    }),
+    example: { condition_id: '5f0c5b1e3b9a4d2c8e7f6a5b4c3d2e1f', by: 'key_01JH8Z', note: 'cold room door closed, watching' },
+  },
 ];

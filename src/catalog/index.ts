@@ -1,0 +1,2 @@
+/** Catalogue and reference data: SKUs with fitment, warehouses, carriers, lanes. */
+export {};

@@ -1,0 +1,5 @@
+/** Routes for catalog (filled in by its module). */
+import type { FastifyInstance } from 'fastify';
+import type { HttpDeps } from '../deps.ts';
+
+export function catalogRoutes(_app: FastifyInstance, _d: HttpDeps): void {}

@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   track: async () => (await import('./ingest.ts')).runTrackBench({ quick }),
   mqtt: async () => (await import('./mqtt.ts')).runMqttBench({ quick }),
   timers: async () => (await import('./timers.ts')).runTimersBench({ quick }),
+  projections: async () => (await import('./projections.ts')).runProjectionsBench({ quick }),
 };
 
 const name = names[0];

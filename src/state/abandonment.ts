@@ -16,10 +16,10 @@
  *   this `dueAt` and appends the same event again, which the log dedupes: one event.
  */
 import { type Clock, deterministicId, isoTime } from '../core/index.ts';
-import { type ClaimedTimer, type Detector, firingId, type TimerStore } from '../detect/index.ts';
+import { type ClaimedTimer, type Detector, firingId, type NewTimer, type TimerStore } from '../detect/index.ts';
 import type { CloudEvent } from '../events/index.ts';
 import type { EventLog, LoggedEvent } from '../log/index.ts';
-import { type Cart, type CartsDb, getCart, isCartEvent, markAbandoned, resolveCartId } from './carts.ts';
+import { type Cart, type CartsDb, getCart, getCarts, isCartEvent, markAbandoned, namedCartId, resolveCartId } from './carts.ts';
 
 export const DEFAULT_IDLE_MS = 30 * 60_000;
 export const ABANDONMENT_SOURCE = 'pitwall:detector/cart-abandonment';
@@ -88,22 +88,26 @@ export function createAbandonmentDetector(opts: AbandonmentOptions): Abandonment
     owns: (key) => key.startsWith(ABANDONMENT_TIMER_PREFIX),
 
     async onEvents(batch) {
-      // Order events by cart, so `cart.recovered` can name the order that caused it.
+      // Group events by cart, so `cart.recovered` can name the order that caused it. Events
+      // naming their cart need no query; the others resolve as the projection did.
       const touched = new Map<string, LoggedEvent[]>();
       for (const le of batch) {
         if (le.history || !isCartEvent(le.event)) continue;
-        const id = await resolveCartId(store.db, le.event);
+        const id = namedCartId(le.event) ?? (await resolveCartId(store.db, le.event));
         if (id === undefined) continue;
         const list = touched.get(id) ?? [];
         list.push(le);
         touched.set(id, list);
       }
+      if (touched.size === 0) return;
+      const carts = await getCarts(store, [...touched.keys()]);
+      const toSchedule: NewTimer[] = [];
       for (const [cartId, events] of touched) {
-        const cart = await getCart(store, cartId);
+        const cart = carts.get(cartId);
         if (!cart) continue;
         const key = abandonmentTimerKey(cartId);
         if (cart.status === 'active' && Object.keys(cart.lines).length > 0) {
-          await timers.schedule(key, cart.lastActivityMs + idleMs, { cart_id: cartId });
+          toSchedule.push({ key, dueAt: cart.lastActivityMs + idleMs, payload: { cart_id: cartId } });
         } else if (cart.status !== 'abandoned') {
           await timers.cancel(key);
         }
@@ -119,6 +123,7 @@ export function createAbandonmentDetector(opts: AbandonmentOptions): Abandonment
           );
         }
       }
+      if (toSchedule.length > 0) await timers.scheduleMany(toSchedule);
     },
 
     async fire(timer) {

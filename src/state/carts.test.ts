@@ -5,7 +5,15 @@ import { firingId, openTimerStore, TimerRunner, type TimerStore } from '../detec
 import type { CloudEvent } from '../events/index.ts';
 import { type EventLog, type LoggedEvent, openEventLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
-import { ABANDONMENT_SOURCE, abandonmentTimerKey, applyCartEvents, getCart, type StateConsumer, startStateConsumer } from './index.ts';
+import {
+  ABANDONMENT_SOURCE,
+  abandonmentTimerKey,
+  applyCartEvents,
+  getCart,
+  rebuildState,
+  type StateConsumer,
+  startStateConsumer,
+} from './index.ts';
 
 const MIN = 60_000;
 const IDLE = 30 * MIN;
@@ -199,5 +207,32 @@ describeEachBackend('carts projection + abandonment detector', (make) => {
     expect(await derived('cart.abandoned')).toHaveLength(1);
     // The group resumed after its acked position: the add was not re-applied.
     expect((await getCart(store, 'cart-1'))?.lines).toEqual({ 'BRK-1': { quantity: 1, price: 64.9 } });
+  });
+
+  it('pitwall state rebuild folds the log into the same carts, abandonment included', async () => {
+    // cart-1: abandoned, then an order (recovered). cart-2: abandoned and left. cart-3: abandoned,
+    // then activity (active again).
+    await send(added('a1', T0), ev('b1', 'product_added', T0, { cart_id: 'cart-2', sku: 'X', price: 5 }, { userid: 'u2' }));
+    await send(ev('c1', 'product_added', T0, { cart_id: 'cart-3', sku: 'Y', price: 7 }, { userid: 'u3' }));
+    expect(await at(T0 + 31 * MIN)).toMatchObject({ completed: 3 });
+    clock.set(T0 + 40 * MIN);
+    await send(
+      order('o1', T0 + 40 * MIN),
+      ev('c2', 'product_added', T0 + 40 * MIN, { cart_id: 'cart-3', sku: 'Y', price: 7 }, { userid: 'u3' }),
+    );
+    const rows = async () => store.db.selectFrom('carts').selectAll().orderBy('cart_id').execute();
+    const live = await rows();
+    expect(live.map((r) => [r.cart_id, r.status])).toEqual([
+      ['cart-1', 'recovered'],
+      ['cart-2', 'abandoned'],
+      ['cart-3', 'active'],
+    ]);
+    await state.stop();
+    const result = await rebuildState({ log, store, timers, clock });
+    expect(result.events).toBe(await log.head());
+    expect(result.tables).toContain('carts');
+    const rebuilt = await rows();
+    expect(rebuilt.map(({ updated_seq: _, ...r }) => r)).toEqual(live.map(({ updated_seq: _, ...r }) => r));
+    expect(await log.position('state')).toBe(await log.head());
   });
 });

@@ -157,7 +157,7 @@ async function loadBatchState(db: Db, events: readonly LoggedEvent[], lock: bool
   const customers = new Set<string>();
   for (const { event: e } of events) {
     const p = propertiesOf(e);
-    const cartId = namedCart(e);
+    const cartId = namedCartId(e);
     if (cartId !== undefined) {
       named.add(cartId);
       continue;
@@ -201,7 +201,7 @@ async function loadBatchState(db: Db, events: readonly LoggedEvent[], lock: bool
 
   const resolve = (e: CloudEvent): string | undefined => {
     const p = propertiesOf(e);
-    const cartId = namedCart(e);
+    const cartId = namedCartId(e);
     if (cartId !== undefined) return cartId;
     const orderId = text(p.order_id);
     if (e.type === 'commerce.order_completed' && orderId !== undefined) {
@@ -219,6 +219,20 @@ async function loadBatchState(db: Db, events: readonly LoggedEvent[], lock: bool
     return best?.cartId;
   };
   return { carts, put, resolve };
+}
+
+/** Many carts by id, with one query per 500. */
+export async function getCarts(store: CartsDb, cartIds: readonly string[]): Promise<Map<string, Cart>> {
+  const out = new Map<string, Cart>();
+  for (let i = 0; i < cartIds.length; i += CHUNK) {
+    const rows = await store.db
+      .selectFrom('carts')
+      .selectAll()
+      .where('cart_id', 'in', cartIds.slice(i, i + CHUNK))
+      .execute();
+    for (const r of rows) out.set(r.cart_id, fromRow(r));
+  }
+  return out;
 }
 
 export async function getCart(store: CartsDb | Kysely<Database>, cartId: string): Promise<Cart | undefined> {
@@ -407,7 +421,7 @@ function fromRow(r: CartRow): Cart {
 }
 
 /** The cart an event names: `properties.cart_id`, or `cart_id` of a `cart.*` derived event. */
-function namedCart(e: CloudEvent): string | undefined {
+export function namedCartId(e: CloudEvent): string | undefined {
   if (e.type.startsWith('cart.')) return text((e.data as Record<string, unknown> | undefined)?.cart_id);
   return text(propertiesOf(e).cart_id);
 }

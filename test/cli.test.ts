@@ -299,6 +299,48 @@ describe.concurrent('pitwall CLI', { timeout: 120_000 }, () => {
     }
   });
 
+  test('state rebuild refuses while the server runs; stopped, it folds the log again into the same carts', async ({ expect }) => {
+    const dataDir = tempDir();
+    const { key } = await createKey(dataDir);
+    const server = await startServer({ dataDir });
+    const post = (body: unknown) =>
+      fetch(`${server.url}/v1/track`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    for (const [i, sku] of ['BRK-1', 'BRK-1', 'OIL-5'].entries()) {
+      const r = await post({ userId: 'u1', event: 'Product Added', messageId: `m${i}`, properties: { cart_id: 'c1', sku, price: 10 } });
+      expect(r.status).toBe(200);
+    }
+    const cart = async () => (await fetch(`${server.url}/v1/carts/c1`, { headers: { authorization: `Bearer ${key}` } })).json();
+    let live: unknown;
+    for (let i = 0; i < 50; i++) {
+      live = await cart();
+      if ((live as { value?: number }).value === 30) break;
+      await new Promise((r) => setTimeout(r, 100)); // the state consumer runs in the child
+    }
+    expect(live).toMatchObject({ cart_id: 'c1', value: 30 });
+
+    const refused = await cli(['state', 'rebuild'], { dataDir });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('running');
+    expect(refused.stderr).not.toMatch(STACK_LINE);
+    expect((await server.stop()).code).toBe(0);
+
+    const db = new SqliteDatabase(path.join(dataDir, 'pitwall.db'));
+    db.prepare('DELETE FROM carts').run();
+    db.close();
+    const rebuilt = await cli(['state', 'rebuild'], { dataDir });
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(rebuilt.stdout).toMatch(/Rebuilt \d+ projections \(carts, .*\) from 3 events/);
+    const check = new SqliteDatabase(path.join(dataDir, 'pitwall.db'), { readonly: true });
+    const row = check.prepare("SELECT value, lines FROM carts WHERE cart_id = 'c1'").get() as { value: number; lines: string } | undefined;
+    check.close();
+    expect(row?.value).toBe(30);
+    expect(JSON.parse(row?.lines ?? '{}')).toEqual({ 'BRK-1': { quantity: 2, price: 10 }, 'OIL-5': { quantity: 1, price: 10 } });
+  });
+
   test('devices create prints the device password as its last line', async ({ expect }) => {
     const dataDir = tempDir();
     const r = await cli(['devices', 'create', 'cold-room-1'], { dataDir });

@@ -153,4 +153,22 @@ export async function rebuildState(opts: {
   return { events, projections: decide.projections.map((p) => p.name), tables, position: pos };
 }
 
+export {
+  type ConsentState,
+  type Customer,
+  type CustomerDevice,
+  type CustomerOrder,
+  type CustomerPart,
+  type CustomerSummary,
+  type CustomerVehicle,
+  customerOfDevice,
+  customerOfVin,
+  emailHash,
+  getCustomer,
+  hasConsent,
+  listCustomers,
+  parseIdentifier,
+  resolveCustomerId,
+  vehiclesOf,
+} from './identity/index.ts';
 export { createDecide, type Decide, type DecideSettings } from './modules.ts';

@@ -91,7 +91,7 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
     ...(schema ? { options: `-c search_path="${schema.replace(/"/g, '')}"` } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db as Kysely<unknown>, 'postgres');
+  await migrateToLatest(db as Kysely<unknown>, 'postgres', schema?.replace(/"/g, ''));
   return {
     dialect: 'postgres',
     db,

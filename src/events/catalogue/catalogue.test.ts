@@ -81,6 +81,7 @@ describe('built-in event-type catalogue', () => {
       'commerce.track',
       'customer.identified',
       'customer.aliased',
+      'customer.consent_updated',
       'storefront.page_viewed',
       'sensor.reading',
       'shipment.created',

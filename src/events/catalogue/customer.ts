@@ -54,6 +54,17 @@ export const CUSTOMER_TYPES: EventTypeDefinition[] = [
     example: { previousId: 'anon_5c1e9a0b-77d2-4c1b-9e5e-3f0f8f6c2d11' },
   },
   {
+    type: 'customer.consent_updated',
+    version: 1,
+    description: 'A customer granted or withdrew consent per purpose (banner, preference centre, support).',
+    data: Type.Object({
+      purposes: Type.Record(Type.String({ minLength: 1 }), Type.Boolean(), { minProperties: 1 }),
+      method: Type.Optional(Type.String()),
+      context: Type.Optional(SegmentContext),
+    }),
+    example: { purposes: { advertising: false, analytics: true }, method: 'preference_center' },
+  },
+  {
     type: 'storefront.page_viewed',
     version: 1,
     description: 'A shopper viewed a storefront page (Segment page).',

@@ -33,6 +33,16 @@ export function subscribe(
   let dirty = false;
   let done = 0;
   const waiters: { seq: number; resolve: () => void }[] = [];
+  /** Resolves the `caughtUp` waiters at or below `done`. */
+  const settle = () => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const w = waiters[i];
+      if (w && w.seq <= done) {
+        waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  };
   const unlisten = log.onAppend(() => {
     dirty = true;
     wake?.();
@@ -42,6 +52,7 @@ export function subscribe(
     let pos = await log.position(group);
     if (pos === undefined) pos = opts.from === 'end' ? await log.head() : typeof opts.from === 'number' ? opts.from : 0;
     done = pos;
+    settle();
     while (!stopped) {
       let batch: LoggedEvent[] = [];
       dirty = false;
@@ -52,13 +63,7 @@ export function subscribe(
           pos = (batch[batch.length - 1] as LoggedEvent).seq;
           await log.ack(group, pos);
           done = pos;
-          for (let i = waiters.length - 1; i >= 0; i--) {
-            const w = waiters[i];
-            if (w && w.seq <= done) {
-              waiters.splice(i, 1);
-              w.resolve();
-            }
-          }
+          settle();
         }
       } catch (e) {
         opts.onError?.(e);

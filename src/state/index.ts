@@ -172,3 +172,18 @@ export {
   vehiclesOf,
 } from './identity/index.ts';
 export { createDecide, type Decide, type DecideSettings } from './modules.ts';
+export * from './shipments/index.ts';
+export {
+  activeSustained,
+  type DeviceDetail,
+  type DeviceQuery,
+  type DeviceState,
+  getDeviceState,
+  isDeviceSilent,
+  listDevices,
+  type PublishedRule,
+  publishedRules,
+  type SignalSummary,
+  type SustainedSensor,
+  silentDevices,
+} from './devices/index.ts';

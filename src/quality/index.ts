@@ -1,6 +1,7 @@
 /**
- * Quality: per-source data-quality monitors, a 0–100 score, degraded/recovered transitions and
- * the `isTrusted` gate workflows check before acting on a source's data. Pure; no I/O.
+ * Quality: per-source data-quality monitors fed from the log, a 0–100 score, degraded/recovered
+ * transitions and the trust gate workflows check before acting on a source's data.
+ * Reference: docs/decide/quality.md.
  */
 export { type BoundsTable, DEFAULT_BOUNDS, type NameBound, type Range } from './bounds.ts';
 export {
@@ -11,6 +12,17 @@ export {
   type QualityOptions,
   type RateFlagKind,
 } from './config.ts';
-export { isSourceTrusted, type SourceQuality, sourceQuality } from './gate.ts';
-export { createQualityModule } from './module.ts';
+export { transitionId } from './fold.ts';
+export { isEventTrusted, isSourceTrusted, listSourceQuality, type SourceQuality, type SourceQualityQuery, sourceQuality } from './gate.ts';
+export {
+  createQualityModule,
+  QUALITY_CONDITIONS,
+  QUALITY_DETECTOR,
+  QUALITY_SOURCE,
+  QUALITY_TIMER_KEY,
+  QUALITY_TIMER_PREFIX,
+} from './module.ts';
 export { type Observation, type QualityFlag, QualityMonitor, type QualityScore, type QualityTransition } from './monitor.ts';
+export { isObservedEvent, OBSERVED_TYPES, observationsOf, QUALITY_DEGRADED, QUALITY_RECOVERED, qualitySourceOf } from './observe.ts';
+export { DEFAULT_REJECT_SETTLE_MS, parseQualitySettings, type QualitySettings } from './settings.ts';
+export type { SignalSnapshot, SourceSnapshot } from './snapshot.ts';

@@ -9,6 +9,8 @@
  */
 import { boundsFor, LATITUDE, LONGITUDE } from './bounds.ts';
 import { type QualityConfig, type QualityFlagKind, type QualityOptions, type RateFlagKind, resolveConfig } from './config.ts';
+import { fmtMs, round1, summarise } from './format.ts';
+import type { SignalSnapshot, SourceSnapshot } from './snapshot.ts';
 import { NumberRing, OutcomeRing, robustZ } from './stats.ts';
 
 export interface Observation {
@@ -154,6 +156,101 @@ export class QualityMonitor {
     return [...this.sourcesById.keys()];
   }
 
+  /** Evaluates one source at `now` (staleness), queueing a transition if it crosses a threshold. */
+  evaluateAt(source: string, now: number): void {
+    const s = this.sourcesById.get(source);
+    if (s) this.evaluate(s, now);
+  }
+
+  /** The transitions queued so far, oldest first, without evaluating anything first; empties the queue. */
+  drain(): QualityTransition[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  /** Hysteresis state: true from a `quality.degraded` transition until the next `quality.recovered`. */
+  isDegraded(source: string): boolean {
+    return this.sourcesById.get(source)?.degraded ?? false;
+  }
+
+  /** When `source` last received anything (ms), if it ever did. */
+  lastReceivedAt(source: string): number | undefined {
+    const t = this.sourcesById.get(source)?.lastReceivedAt;
+    return t !== undefined && Number.isFinite(t) ? t : undefined;
+  }
+
+  /** The first instant at which `source` counts as stale if nothing more arrives. */
+  staleAt(source: string): number | undefined {
+    const s = this.sourcesById.get(source);
+    if (!s || !Number.isFinite(s.lastReceivedAt)) return undefined;
+    return s.lastReceivedAt + this.staleAfter(s) + 1;
+  }
+
+  /** The state of one source as JSON-safe data, to persist it between batches and across restarts. */
+  snapshot(source: string): SourceSnapshot | undefined {
+    const s = this.sourcesById.get(source);
+    if (!s) return undefined;
+    return {
+      v: 1,
+      lastReceivedAt: Number.isFinite(s.lastReceivedAt) ? s.lastReceivedAt : null,
+      inferredKind: s.inferredKind ?? null,
+      lastSpike: s.lastSpike ?? null,
+      lastSkew: s.lastSkew ?? null,
+      degraded: s.degraded,
+      outcomes: s.outcomes.values(),
+      signals: [...s.signals].map(
+        ([name, sig]): SignalSnapshot => [
+          name,
+          sig.lastEventTime,
+          sig.last ?? null,
+          sig.run,
+          sig.window ? [...sig.window.values()] : null,
+          sig.outOfRange ?? null,
+        ],
+      ),
+    };
+  }
+
+  /** Replaces the state of `source` with a snapshot taken by `snapshot` (possibly in another process). */
+  restore(source: string, snap: SourceSnapshot): void {
+    const s = this.sourceFor(source);
+    s.signals.clear();
+    s.outcomes = new OutcomeRing(this.config.outcomeWindow, 4);
+    for (const mask of snap.outcomes) s.outcomes.push(mask);
+    s.lastReceivedAt = snap.lastReceivedAt ?? Number.NEGATIVE_INFINITY;
+    s.inferredKind = snap.inferredKind ?? undefined;
+    s.lastSpike = snap.lastSpike ?? undefined;
+    s.lastSkew = snap.lastSkew ?? undefined;
+    s.degraded = snap.degraded;
+    for (const [name, lastEventTime, last, run, values, outOfRange] of snap.signals) {
+      let window: NumberRing | undefined;
+      if (values) {
+        window = new NumberRing(this.config.spikeWindow);
+        for (const x of values) window.push(x);
+      }
+      s.signals.set(name, {
+        lastEventTime,
+        last: last ?? undefined,
+        run,
+        window,
+        outOfRange: outOfRange ?? undefined,
+        position: positionOf(name),
+      });
+    }
+  }
+
+  /** Stops tracking `source`. */
+  forget(source: string): void {
+    this.sourcesById.delete(source);
+  }
+
+  private staleAfter(s: SourceState): number {
+    const c = this.config;
+    const kind = c.kindOf?.(s.id) ?? s.inferredKind ?? 'default';
+    return c.staleAfterMs[kind] ?? c.staleAfterMs.default;
+  }
+
   /** Moves a signal's sequence by one in-order reading; true when the reading is a spike. */
   private advance(sig: SignalState, o: Observation): boolean {
     const c = this.config;
@@ -183,8 +280,7 @@ export class QualityMonitor {
   private compute(s: SourceState, now: number): QualityScore {
     const c = this.config;
     const flags: QualityFlag[] = [];
-    const kind = c.kindOf?.(s.id) ?? s.inferredKind ?? 'default';
-    const staleAfter = c.staleAfterMs[kind] ?? c.staleAfterMs.default;
+    const staleAfter = this.staleAfter(s);
     const silent = now - s.lastReceivedAt;
     if (silent > staleAfter) {
       flags.push({ kind: 'stale', detail: `nothing for ${fmtMs(silent)} (limit ${fmtMs(staleAfter)})`, penalty: c.weights.stale });
@@ -282,18 +378,4 @@ function positionOf(name: string): SignalState['position'] {
   const lon = LONGITUDE.exec(name);
   if (lon) return { axis: 'lon', key: name.slice(0, lon.index) };
   return undefined;
-}
-
-function summarise(items: string[]): string {
-  return items.length <= 3 ? items.join('; ') : `${items.slice(0, 3).join('; ')}; +${items.length - 3} more`;
-}
-
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
-}
-
-function fmtMs(ms: number): string {
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
-  return `${round1(ms / 3_600_000)} h`;
 }

@@ -20,6 +20,11 @@ export class NumberRing {
     if (this.count < this.capacity) this.count++;
   }
 
+  /** The held values, oldest first. */
+  values(): number[] {
+    return orderedFrom(this.buf, this.next, this.count, this.capacity);
+  }
+
   /** A sorted copy of the held values. */
   sorted(): Float64Array {
     return this.buf.slice(0, this.count).sort();
@@ -84,6 +89,11 @@ export class OutcomeRing {
     this.next = (this.next + 1) % this.capacity;
   }
 
+  /** The held masks, oldest first. */
+  values(): number[] {
+    return orderedFrom(this.buf, this.next, this.count, this.capacity);
+  }
+
   /** How many held outcomes have `bit` set. */
   countOf(bit: number): number {
     return this.perBit[bit] ?? 0;
@@ -99,4 +109,12 @@ export class OutcomeRing {
       if (mask & (1 << b)) this.perBit[b] = (this.perBit[b] ?? 0) + by;
     }
   }
+}
+
+/** A ring's contents oldest first: `next` is the write position, so when full the oldest sits there. */
+function orderedFrom(buf: ArrayLike<number>, next: number, count: number, capacity: number): number[] {
+  const out: number[] = [];
+  const start = count < capacity ? 0 : next;
+  for (let i = 0; i < count; i++) out.push(buf[(start + i) % capacity] ?? 0);
+  return out;
 }

@@ -154,6 +154,42 @@ export async function rebuildState(opts: {
 }
 
 export {
+  availability,
+  type DepletionBasis,
+  getStock,
+  getStockLevel,
+  getVehicle,
+  listStock,
+  PART_SERVICE_CLEARED,
+  PART_SERVICE_DUE,
+  type PartStatus,
+  type SkuAvailability,
+  STOCK_LOW,
+  STOCK_REPLENISHED,
+  type StockLevel,
+  type StockQuery,
+  type Vehicle,
+  type VehicleDevice,
+  type VehicleReadOptions,
+  type VehicleSignalValue,
+  vehiclesOfCustomer,
+  type WearTrend,
+} from './assets/index.ts';
+export {
+  activeSustained,
+  type DeviceDetail,
+  type DeviceQuery,
+  type DeviceState,
+  getDeviceState,
+  isDeviceSilent,
+  listDevices,
+  type PublishedRule,
+  publishedRules,
+  type SignalSummary,
+  type SustainedSensor,
+  silentDevices,
+} from './devices/index.ts';
+export {
   type ConsentState,
   type Customer,
   type CustomerDevice,
@@ -173,17 +209,3 @@ export {
 } from './identity/index.ts';
 export { createDecide, type Decide, type DecideSettings } from './modules.ts';
 export * from './shipments/index.ts';
-export {
-  activeSustained,
-  type DeviceDetail,
-  type DeviceQuery,
-  type DeviceState,
-  getDeviceState,
-  isDeviceSilent,
-  listDevices,
-  type PublishedRule,
-  publishedRules,
-  type SignalSummary,
-  type SustainedSensor,
-  silentDevices,
-} from './devices/index.ts';

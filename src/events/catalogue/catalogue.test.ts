@@ -59,6 +59,8 @@ const SEGMENT_TRACK_NAMES = [
 ];
 
 const DERIVED = [
+  'stock.replenished',
+  'part.service_cleared',
   'condition.acknowledged',
   'cart.abandoned',
   'cart.recovered',

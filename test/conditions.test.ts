@@ -98,5 +98,7 @@ describe('conditions over HTTP', () => {
     const all = await call('GET', '/v1/conditions?status=cleared&kind=device.silent', reader);
     expect((all.json.conditions as unknown[]).length).toBe(1);
     expect((await call('GET', '/v1/conditions?status=sideways', reader)).json).toMatchObject({ code: 'PW_QUERY_INVALID' });
+    const repeated = await call('GET', '/v1/conditions?kind=device.silent&kind=quality.degraded', reader);
+    expect(repeated).toMatchObject({ status: 400, json: { code: 'PW_QUERY_INVALID', pointer: '/kind' } });
   });
 });

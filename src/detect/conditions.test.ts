@@ -138,6 +138,15 @@ describeEachBackend('conditions projection', (make) => {
     ]);
   });
 
+  it('a replayed batch that refreshed and then cleared an open condition raises no second one', async () => {
+    await fold([logged('device.silent', { device_id: 'd1' }, T0)]);
+    const batch = [logged('device.silent', { device_id: 'd1' }, T0 + MIN), logged('device.back', { device_id: 'd1' }, T0 + 2 * MIN)];
+    await fold(batch);
+    await fold(batch); // the consumer crashed before its ack
+    const all = await listConditions(store.db, { limit: 10 });
+    expect(all.map((c) => [c.status, c.raiseCount])).toEqual([['cleared', 2]]);
+  });
+
   it('pages newest first with a cursor pair', async () => {
     const events = Array.from({ length: 5 }, (_, i) => logged('device.silent', { device_id: `d${i}` }, T0 + i * MIN));
     await fold(events);

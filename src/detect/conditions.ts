@@ -84,8 +84,16 @@ async function applyRule(db: Db, rule: ConditionRule, le: LoggedEvent): Promise<
   const key = rule.key(e);
   if (key === undefined) return;
   const at = eventTimeMs(e);
+  // Idempotent by position across every condition of this (kind, key), open or not: a replayed
+  // batch must not find the condition it cleared closed and raise a new one.
+  const newest = await db
+    .selectFrom('conditions')
+    .select((eb) => eb.fn.max('updated_seq').as('seq'))
+    .where('kind', '=', rule.kind)
+    .where('key', '=', key)
+    .executeTakeFirst();
+  if (newest?.seq !== null && newest?.seq !== undefined && le.seq <= Number(newest.seq)) return;
   const open = await openFor(db, rule.kind, key);
-  if (open && le.seq <= Number(open.updated_seq)) return;
   if (rule.action === 'clear') {
     if (!open) return;
     await db

@@ -3,12 +3,15 @@
  * inside an IMMEDIATE transaction: it takes the write lock before reading, and a second
  * connection (another store on the same file) waits for it instead of claiming the same rows.
  * Statements are prepared on the raw handle and run synchronously, so no transaction is ever
- * held across an `await`.
+ * held across an `await`. Each call still waits for Kysely's connection (its mutex): the raw
+ * handle is the same connection, and a projection's write transaction spans `await`s — without
+ * the wait, a timer written meanwhile would join that transaction and vanish if it rolled back.
  */
 import { randomUUID } from 'node:crypto';
 import type SqliteDatabase from 'better-sqlite3';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../core/index.ts';
-import type { Store } from '../store/index.ts';
+import type { Database, Store } from '../store/index.ts';
 import { byDue, checkClaimArgs, checkDue, encodePayload, rowToClaimed, rowToTimer, type TimerRow } from './timer-rows.ts';
 import type { ClaimedTimer, Json, NewTimer, Timer, TimerStore } from './timers.ts';
 
@@ -16,6 +19,7 @@ type ClaimRow = Pick<TimerRow, 'key' | 'due_ms' | 'payload' | 'attempts'>;
 
 export class SqliteTimerStore implements TimerStore {
   private readonly raw: SqliteDatabase.Database;
+  private readonly db: Kysely<Database>;
   private readonly st;
   private readonly scheduleTx: SqliteDatabase.Transaction<(rows: readonly NewTimer[], now: number) => void>;
   private readonly claimTx: SqliteDatabase.Transaction<(token: string, leaseUntil: number, now: number, limit: number) => ClaimRow[]>;
@@ -27,6 +31,7 @@ export class SqliteTimerStore implements TimerStore {
   ) {
     if (!store.sqlite) throw new Error('SqliteTimerStore needs a SQLite store');
     this.raw = store.sqlite;
+    this.db = store.db;
     const raw = this.raw;
     this.st = {
       upsert: raw.prepare(
@@ -72,52 +77,59 @@ export class SqliteTimerStore implements TimerStore {
 
   async scheduleMany(timers: readonly NewTimer[]): Promise<void> {
     for (const t of timers) checkDue(t.dueAt);
-    this.scheduleTx.immediate(timers, this.clock.now());
+    await this.serial(() => this.scheduleTx.immediate(timers, this.clock.now()));
   }
 
   async reschedule(key: string, dueAt: number): Promise<boolean> {
     checkDue(dueAt);
-    return this.st.reschedule.run(dueAt, dueAt, this.clock.now(), key).changes > 0;
+    return this.serial(() => this.st.reschedule.run(dueAt, dueAt, this.clock.now(), key).changes > 0);
   }
 
   async cancel(key: string): Promise<boolean> {
-    return this.st.cancel.run(key).changes > 0;
+    return this.serial(() => this.st.cancel.run(key).changes > 0);
   }
 
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedTimer[]> {
     checkClaimArgs(limit, leaseMs);
-    const now = this.clock.now();
-    const token = randomUUID();
-    return this.claimTx
-      .immediate(token, now + leaseMs, now, limit)
-      .map((r) => rowToClaimed(r, token))
-      .sort(byDue);
+    return this.serial(() => {
+      const now = this.clock.now();
+      const token = randomUUID();
+      return this.claimTx
+        .immediate(token, now + leaseMs, now, limit)
+        .map((r) => rowToClaimed(r, token))
+        .sort(byDue);
+    });
   }
 
   async complete(key: string, token: string): Promise<boolean> {
-    return this.st.complete.run(key, token).changes > 0;
+    return this.serial(() => this.st.complete.run(key, token).changes > 0);
   }
 
   async completeMany(claims: readonly { key: string; token: string }[]): Promise<number> {
-    return claims.length === 0 ? 0 : this.completeTx.immediate(claims);
+    return claims.length === 0 ? 0 : this.serial(() => this.completeTx.immediate(claims));
   }
 
   async retryAt(key: string, token: string, at: number, error?: string): Promise<boolean> {
     checkDue(at);
-    return this.st.retry.run(at, error ?? null, this.clock.now(), key, token).changes > 0;
+    return this.serial(() => this.st.retry.run(at, error ?? null, this.clock.now(), key, token).changes > 0);
   }
 
   async get(key: string): Promise<Timer | undefined> {
-    const r = this.st.get.get(key) as TimerRow | undefined;
+    const r = await this.serial(() => this.st.get.get(key) as TimerRow | undefined);
     return r === undefined ? undefined : rowToTimer(r);
   }
 
   async count(): Promise<number> {
-    return this.st.count.get() as number;
+    return this.serial(() => this.st.count.get() as number);
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    const v = this.st.next.get() as number | null;
+    const v = await this.serial(() => this.st.next.get() as number | null);
     return v === null ? undefined : v;
+  }
+
+  /** Runs `fn` while holding Kysely's connection, so it never lands inside another caller's transaction. */
+  private serial<T>(fn: () => T): Promise<T> {
+    return this.db.connection().execute(async () => fn());
   }
 }

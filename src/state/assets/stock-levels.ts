@@ -45,7 +45,9 @@ export async function recomputeLevels(db: Db, touched: ReadonlyMap<string, Touch
       const m = new Map<string, R[]>();
       for (const r of rows) {
         const k = stockKey(r.sku, r.warehouse);
-        m.set(k, [...(m.get(k) ?? []), r]);
+        const list = m.get(k);
+        if (list) list.push(r);
+        else m.set(k, [r]);
       }
       return m;
     };
@@ -204,7 +206,9 @@ function consumption(rows: readonly ReadingRow[], from: number, to: number): num
   const bySensor = new Map<string, ReadingRow[]>();
   for (const r of rows) {
     if (Number(r.time_ms) < from || Number(r.time_ms) > to) continue;
-    bySensor.set(r.sensor, [...(bySensor.get(r.sensor) ?? []), r]);
+    const list = bySensor.get(r.sensor);
+    if (list) list.push(r);
+    else bySensor.set(r.sensor, [r]);
   }
   let total = 0;
   for (const sensor of [...bySensor.keys()].sort()) {

@@ -170,7 +170,11 @@ async function ownedLinks(db: Db, customerId: string, rows: readonly LinkRow[]):
     }
   }
   const byKind = new Map<string, string[]>();
-  for (const m of mine.values()) byKind.set(m.kind, [...(byKind.get(m.kind) ?? []), m.value]);
+  for (const m of mine.values()) {
+    const list = byKind.get(m.kind);
+    if (list) list.push(m.value);
+    else byKind.set(m.kind, [m.value]);
+  }
   for (const [kind, values] of byKind)
     for (const part of chunks(values)) {
       const others = await db

@@ -1,9 +1,30 @@
 /**
  * Wires config → store → log → registry → ingest → servers. The only place that does.
  */
+
+import { randomInt } from 'node:crypto';
 import pino, { type Logger } from 'pino';
+import {
+  builtInExecutors,
+  Dispatcher,
+  executorRegistry,
+  openOutbox,
+  openSecretStore,
+  parseActSettings,
+  seededRandom,
+} from './act/index.ts';
+import {
+  AUTOMATE_TIMER_PREFIX,
+  type Automation,
+  ConditionEnvironment,
+  contactPolicy,
+  formatProblem,
+  loadWorkflowsDir,
+  parsePolicySettings,
+  startAutomation,
+} from './automate/index.ts';
 import type { Config } from './config/index.ts';
-import { type Clock, scaledClock } from './core/index.ts';
+import { AppError, type Clock, scaledClock } from './core/index.ts';
 import { openTimerStore, TimerRunner } from './detect/index.ts';
 import { SchemaRegistry } from './events/index.ts';
 import { KeyAuthenticator } from './govern/index.ts';
@@ -30,6 +51,10 @@ export interface Pitwall {
   state: StateConsumer | undefined;
   /** Fires due detector timers; tests call `tick()` after moving a FakeClock. */
   timerRunner: TimerRunner | undefined;
+  /** The workflow runner (consumer group `automate`); undefined with PITWALL_DECIDE=off. */
+  automation: Automation | undefined;
+  /** Sends what workflows put in the outbox; tests call `tick()`. */
+  dispatcher: Dispatcher;
   /** Stop accepting, drain, commit, close. */
   stop(): Promise<void>;
 }
@@ -65,6 +90,50 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
   const decideClosers: (() => Promise<void>)[] = [];
   let state: StateConsumer | undefined;
   let runner: TimerRunner | undefined;
+  let automation: Automation | undefined;
+
+  // Act: the executors (built-in actions), the outbox dispatcher, the workflows on file.
+  const act = parseActSettings({
+    PITWALL_WEBHOOK_ALLOW: config.webhookAllow,
+    PITWALL_SMTP_URL: config.smtpUrl,
+    PITWALL_MAIL_FROM: config.mailFrom,
+  });
+  let policySettings: ReturnType<typeof parsePolicySettings>;
+  try {
+    policySettings = parsePolicySettings(config.automation.policy);
+    if (act.problems.length > 0)
+      throw new AppError('PW_CONFIG_INVALID', `Invalid configuration:\n  - ${act.problems.join('\n  - ')}`, {
+        category: 'user',
+        extra: { problems: act.problems },
+      });
+  } catch (e) {
+    await log.close();
+    await store.close();
+    throw e;
+  }
+  const executors = builtInExecutors(act.settings, { validator: registry });
+  const actions = executorRegistry(executors);
+  const conditionEnvironment = new ConditionEnvironment(registry);
+  const dispatcher = new Dispatcher(
+    openOutbox(store, clock),
+    actions,
+    { clock, log, db: store.db, secrets: openSecretStore(store, clock), logger },
+    {
+      random: seededRandom(randomInt(2 ** 31)),
+      onError: (e, a) => logger.warn({ err: e, action: a?.key }, 'action attempt failed'),
+    },
+  );
+  const loaded = await loadWorkflowsDir(store.db, config.workflowsDir, {
+    environment: conditionEnvironment,
+    executors: actions,
+    nowMs: clock.now(),
+  });
+  for (const p of loaded.problems) logger.warn(`workflow not loaded: ${formatProblem(p)}`);
+  decideClosers.push(async () => {
+    await dispatcher.stop();
+    for (const e of executors) await e.close?.();
+  });
+  dispatcher.start();
   try {
     if (config.decide) {
       const timers = openTimerStore(store, clock);
@@ -78,9 +147,27 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
         onError: (e) => logger.error({ err: e }, 'state consumer batch failed; it will be retried'),
       });
       decideClosers.push(() => consumer.stop());
-      const timerRunner = new TimerRunner(timers, clock, consumer.fire, {
-        onError: (e, t) => logger.warn({ err: e, timer: t?.key }, 'timer handler failed; retrying with backoff'),
+      const auto = startAutomation({
+        log,
+        store,
+        timers,
+        clock,
+        eventTypes: registry,
+        actions,
+        policy: contactPolicy(policySettings),
+        stateCaughtUp: (seq) => consumer.caughtUp(seq),
+        onError: (e) => logger.error({ err: e }, 'automate batch failed; it will be retried'),
       });
+      decideClosers.unshift(() => auto.stop());
+      automation = auto;
+      const timerRunner = new TimerRunner(
+        timers,
+        clock,
+        (t) => (t.key.startsWith(AUTOMATE_TIMER_PREFIX) ? auto.fire(t) : consumer.fire(t)),
+        {
+          onError: (e, t) => logger.warn({ err: e, timer: t?.key }, 'timer handler failed; retrying with backoff'),
+        },
+      );
       timerRunner.start();
       decideClosers.unshift(() => timerRunner.stop());
       state = consumer;
@@ -93,7 +180,20 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     throw e;
   }
 
-  const app = buildApp({ store, log, registry, ingestor, keys, metrics, clock, logger, isReady: () => ready, state });
+  const app = buildApp({
+    store,
+    log,
+    registry,
+    ingestor,
+    keys,
+    metrics,
+    clock,
+    logger,
+    isReady: () => ready,
+    state,
+    executors: actions,
+    conditionEnvironment,
+  });
   try {
     const http = await choosePort(config.host, config.httpPort, config.httpPortExplicit, 'PITWALL_HTTP_PORT', 'HTTP');
     await app.listen({ host: config.host, port: http.port });
@@ -125,6 +225,8 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
       mqtt: mqtt.info,
       state,
       timerRunner: runner,
+      automation,
+      dispatcher,
       async stop() {
         ready = false;
         for (const c of closers) await c().catch((e) => logger.warn({ err: e }, 'error while stopping'));

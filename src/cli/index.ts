@@ -1,5 +1,6 @@
 /** The `pitwall` command line. */
 import { Command } from '@commander-js/extra-typings';
+import { actionsCommands } from './actions.ts';
 import {
   backup,
   devicesCreate,
@@ -15,8 +16,10 @@ import {
 } from './admin.ts';
 import { catalogCommands } from './catalog.ts';
 import { run } from './context.ts';
+import { secretsCommands } from './secrets.ts';
 import { startCommand } from './start.ts';
 import { stateCommands } from './state.ts';
+import { workflowsCommands } from './workflows.ts';
 
 const program = new Command('pitwall').description('Pitwall: IoT signals → ecommerce actions').showHelpAfterError();
 
@@ -84,5 +87,8 @@ program
 
 catalogCommands(program);
 stateCommands(program);
+workflowsCommands(program);
+secretsCommands(program);
+actionsCommands(program);
 
 await program.parseAsync();

@@ -40,6 +40,14 @@ export interface Config {
    * start (see docs/decide.md). File only: no environment variable.
    */
   detectors: Record<string, unknown>;
+  /** The file's `automation:` section (`policy:` for the contact policy); validated by src/automate at start. */
+  automation: Record<string, unknown>;
+  /** Where file-backed workflows live (`*.yaml`, recursive). */
+  workflowsDir: string;
+  /** Act settings as given; src/act's `parseActSettings` validates them at start. */
+  webhookAllow: string | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string | undefined;
   configFile: string | undefined;
 }
 
@@ -60,6 +68,10 @@ const KEYS = {
   maxPendingEvents: 'PITWALL_MAX_PENDING_EVENTS',
   cartAbandonMinutes: 'PITWALL_CART_ABANDON_MINUTES',
   decide: 'PITWALL_DECIDE',
+  workflowsDir: 'PITWALL_WORKFLOWS_DIR',
+  webhookAllow: 'PITWALL_WEBHOOK_ALLOW',
+  smtpUrl: 'PITWALL_SMTP_URL',
+  mailFrom: 'PITWALL_MAIL_FROM',
 } as const;
 type Key = keyof typeof KEYS;
 
@@ -87,7 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     try {
       fileValues = readFile(configFile);
       for (const k of Object.keys(fileValues)) {
-        if (!(k in KEYS) && k !== 'detectors')
+        if (!(k in KEYS) && k !== 'detectors' && k !== 'automation')
           problems.push(`${configFile}: unknown setting "${k}" (known: ${Object.keys(KEYS).join(', ')})`);
       }
     } catch (e) {
@@ -160,6 +172,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (detectorsRaw === null || typeof detectorsRaw !== 'object' || Array.isArray(detectorsRaw))
     problems.push(`${configFile}: detectors must be an object with one section per module (e.g. detectors: { shipments: { … } })`);
   else detectors = detectorsRaw as Record<string, unknown>;
+  const automationRaw = fileValues.automation ?? {};
+  let automation: Record<string, unknown> = {};
+  if (automationRaw === null || typeof automationRaw !== 'object' || Array.isArray(automationRaw))
+    problems.push(`${configFile}: automation must be an object (e.g. automation: { policy: { … } })`);
+  else automation = automationRaw as Record<string, unknown>;
 
   if (problems.length > 0) {
     throw new AppError('PW_CONFIG_INVALID', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, {
@@ -186,6 +203,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     cartAbandonMinutes: int('cartAbandonMinutes', 30, 1, 100_000) as number,
     decide: onOff('decide', true),
     detectors,
+    automation,
+    workflowsDir: path.resolve(cwd, str('workflowsDir', './workflows')),
+    webhookAllow: raw('webhookAllow').value,
+    smtpUrl: raw('smtpUrl').value,
+    mailFrom: raw('mailFrom').value,
     configFile,
   };
 }

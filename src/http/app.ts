@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError } from '../core/index.ts';
 import type { HttpDeps } from './deps.ts';
 import { sendProblem } from './problem.ts';
+import { actionsRoutes } from './routes/actions.ts';
 import { assetsRoutes } from './routes/assets.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { conditionsRoutes } from './routes/conditions.ts';
@@ -12,7 +13,10 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { qualityRoutes } from './routes/quality.ts';
 import { readRoutes } from './routes/read.ts';
+import { runsRoutes } from './routes/runs.ts';
 import { shipmentsRoutes } from './routes/shipments.ts';
+import { suppressionsRoutes } from './routes/suppressions.ts';
+import { workflowsRoutes } from './routes/workflows.ts';
 
 const SEGMENT_PATHS = /^\/v1\/(batch|track|identify|page|alias)(\?|$)/;
 
@@ -36,6 +40,17 @@ export function buildApp(d: HttpDeps): FastifyInstance {
   // Fastify's built-in text/plain parser would hand routes a string; send it through '*' as bytes.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  // One value per query parameter: a repeated one (`?kind=a&kind=b`) would reach the queries as
+  // an array. No route takes lists that way, so it is a 400 here rather than a 500 later.
+  app.addHook('preValidation', async (req) => {
+    const q = req.query;
+    if (q === null || typeof q !== 'object') return;
+    for (const [name, value] of Object.entries(q as Record<string, unknown>)) {
+      if (Array.isArray(value))
+        throw new AppError('PW_QUERY_INVALID', `query parameter "${name}" is given more than once; give it once`, { pointer: `/${name}` });
+    }
+  });
 
   app.addHook('onRequest', async (req, reply) => {
     if (SEGMENT_PATHS.test(req.url)) {
@@ -71,6 +86,10 @@ export function buildApp(d: HttpDeps): FastifyInstance {
   deviceStateRoutes(app, d);
   qualityRoutes(app, d);
   conditionsRoutes(app, d);
+  suppressionsRoutes(app, d);
+  actionsRoutes(app, d);
+  runsRoutes(app, d);
+  workflowsRoutes(app, d);
   opsRoutes(app, d);
   return app;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ConditionEnvironment, ExecutorLookup } from '../automate/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { SchemaRegistry } from '../events/index.ts';
 import type { KeyAuthenticator } from '../govern/index.ts';
@@ -19,6 +20,10 @@ export interface HttpDeps {
   logger: Logger;
   /** The Decide stage when this process runs it (`PITWALL_DECIDE`); read routes work without it. */
   state?: { caughtUp(seq: number): Promise<void> } | undefined;
+  /** The executors this process dispatches with (workflow validation checks their params). */
+  executors?: ExecutorLookup;
+  /** The typed CEL environment workflows are validated in. */
+  conditionEnvironment?: ConditionEnvironment;
   /** False while starting or draining; /readyz reports it. */
   isReady: () => boolean;
 }

@@ -11,6 +11,11 @@ import { m0008_assets } from './migrations/0008_assets.ts';
 import { m0009_quality } from './migrations/0009_quality.ts';
 import { m0010_conditions } from './migrations/0010_conditions.ts';
 import { m0011_devices } from './migrations/0011_devices.ts';
+import { m0012_outbox } from './migrations/0012_outbox.ts';
+import { m0013_secrets } from './migrations/0013_secrets.ts';
+import { m0014_workflows } from './migrations/0014_workflows.ts';
+import { m0015_runs } from './migrations/0015_runs.ts';
+import { m0016_contact_policy } from './migrations/0016_contact_policy.ts';
 
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -142,6 +147,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0009_quality': m0009_quality(dialect),
     '0010_conditions': m0010_conditions(dialect),
     '0011_devices': m0011_devices(dialect),
+    '0012_outbox': m0012_outbox(dialect),
+    '0013_secrets': m0013_secrets(dialect),
+    '0014_workflows': m0014_workflows(dialect),
+    '0015_runs': m0015_runs(dialect),
+    '0016_contact_policy': m0016_contact_policy(dialect),
   };
 }
 

@@ -1,11 +1,15 @@
 /** Table shapes as Kysely sees them. Times are epoch milliseconds; JSON is stored as text. */
 import type { ColumnType, Generated } from 'kysely';
+import type { ActTables } from './tables/act.ts';
 import type { AssetTables } from './tables/assets.ts';
 import type { CatalogTables } from './tables/catalog.ts';
 import type { DeviceStateTables } from './tables/devices.ts';
 import type { IdentityTables } from './tables/identity.ts';
+import type { PolicyTables } from './tables/policy.ts';
 import type { QualityTables } from './tables/quality.ts';
+import type { RunTables } from './tables/runs.ts';
 import type { ShipmentTables } from './tables/shipments.ts';
+import type { WorkflowTables } from './tables/workflows.ts';
 
 export type Int64 = ColumnType<number, number | bigint, number | bigint>;
 
@@ -125,7 +129,17 @@ export interface ConditionsTable {
 }
 
 /** Every table; modules from 0005 on keep their table shapes in `tables/<module>.ts`. */
-export interface Database extends CatalogTables, IdentityTables, ShipmentTables, AssetTables, DeviceStateTables, QualityTables {
+export interface Database
+  extends ActTables,
+    CatalogTables,
+    IdentityTables,
+    ShipmentTables,
+    AssetTables,
+    DeviceStateTables,
+    QualityTables,
+    PolicyTables,
+    RunTables,
+    WorkflowTables {
   events: EventsTable;
   dedupe: DedupeTable;
   consumer_positions: ConsumerPositionsTable;

@@ -1,0 +1,184 @@
+/**
+ * Claims due actions, runs each through its executor and completes, retries or dead-letters it.
+ * `tick()` does one round and is all tests need; `start()` repeats it on a real-time loop that
+ * sleeps until the next action is ready (at most `maxIdleMs`; `wake()` ends a sleep early, e.g.
+ * right after the runner enqueued something).
+ *
+ * Retry delay after the n-th failed attempt: d = min(backoffMaxMs, backoffBaseMs·2^(n−1)), then
+ * "equal jitter" — a uniform draw from [d/2, d] — so failures that happened together do not
+ * retry together, and no retry comes sooner than half the nominal delay.
+ */
+import { errorText, isNonRetriable, isRetryAfter, NonRetriableError } from './errors.ts';
+import type { ActionExecutor, ActionResult, ClaimedAction, ExecutorContext, Outbox } from './types.ts';
+
+export interface DispatcherOptions {
+  /** Actions claimed per round (also how many run at once). */
+  batch?: number;
+  /** How long a claim is exclusive, in clock ms; an executor must finish well within it. */
+  leaseMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Attempts before an action that keeps failing is dead-lettered. */
+  maxAttempts?: number;
+  /** Uniform [0, 1) — a seeded generator, so tests and backtests are reproducible. */
+  random: () => number;
+  /** Longest real-time sleep of the loop between rounds. */
+  maxIdleMs?: number;
+  /** Told about every failed attempt (with what happens next) and every failed round. */
+  onError?: (error: unknown, action: ClaimedAction | undefined, outcome: 'retry' | 'dead' | 'round') => void;
+}
+
+export interface DispatchTick {
+  claimed: number;
+  completed: number;
+  retried: number;
+  dead: number;
+  /** Handled, but the claim had been voided meanwhile (lease expired and re-claimed, or replayed). */
+  stale: number;
+}
+
+export const DISPATCH_DEFAULTS = {
+  batch: 100,
+  leaseMs: 60_000,
+  backoffBaseMs: 5_000,
+  backoffMaxMs: 3_600_000,
+  maxAttempts: 12,
+  maxIdleMs: 1_000,
+} as const;
+
+/** The retry delay after `attempts` failed attempts, with equal jitter from `random`. */
+export function retryDelayMs(attempts: number, baseMs: number, maxMs: number, random: () => number): number {
+  const d = Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(attempts - 1, 52)));
+  return Math.round(d / 2 + (d / 2) * Math.min(Math.max(random(), 0), 1));
+}
+
+/** One executor per action type; a duplicate type is a wiring mistake. */
+export function executorRegistry(executors: readonly ActionExecutor[]): Map<string, ActionExecutor> {
+  const m = new Map<string, ActionExecutor>();
+  for (const e of executors) {
+    if (m.has(e.type)) throw new Error(`two executors for action type "${e.type}"`);
+    m.set(e.type, e);
+  }
+  return m;
+}
+
+export class Dispatcher {
+  private readonly o: Required<Omit<DispatcherOptions, 'onError'>> & Pick<DispatcherOptions, 'onError'>;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly executors: ReadonlyMap<string, ActionExecutor>,
+    private readonly ctx: ExecutorContext,
+    opts: DispatcherOptions,
+  ) {
+    this.o = { ...DISPATCH_DEFAULTS, ...opts };
+    if (!Number.isInteger(this.o.maxAttempts) || this.o.maxAttempts < 1) throw new RangeError('maxAttempts must be at least 1');
+  }
+
+  /** One round: claim what is ready now, execute, then complete, retry or dead-letter each. */
+  async tick(): Promise<DispatchTick> {
+    const claimed = await this.outbox.claimDue(this.o.batch, this.o.leaseMs);
+    const settled = await Promise.allSettled(claimed.map((a) => this.execute(a)));
+    const done: { key: string; token: string; result: ActionResult }[] = [];
+    const out: DispatchTick = { claimed: claimed.length, completed: 0, retried: 0, dead: 0, stale: 0 };
+    for (const [i, s] of settled.entries()) {
+      const a = claimed[i] as ClaimedAction;
+      if (s.status === 'fulfilled') {
+        done.push({ key: a.key, token: a.token, result: s.value });
+        continue;
+      }
+      const e: unknown = s.reason;
+      const dead = isNonRetriable(e) || a.attempts >= this.o.maxAttempts;
+      this.o.onError?.(e, a, dead ? 'dead' : 'retry');
+      const text = errorText(e);
+      let ok: boolean;
+      if (dead) {
+        ok = await this.outbox.deadLetter(
+          a.key,
+          a.token,
+          a.attempts >= this.o.maxAttempts && !isNonRetriable(e) ? `${text} (after ${a.attempts} attempts)` : text,
+        );
+        if (ok) out.dead++;
+      } else {
+        const delay = isRetryAfter(e)
+          ? Math.max(0, Math.round(e.retryAfterMs))
+          : retryDelayMs(a.attempts, this.o.backoffBaseMs, this.o.backoffMaxMs, this.o.random);
+        ok = await this.outbox.retryAt(a.key, a.token, this.ctx.clock.now() + delay, text);
+        if (ok) out.retried++;
+      }
+      if (!ok) out.stale++;
+    }
+    out.completed = await this.outbox.completeMany(done);
+    out.stale += done.length - out.completed;
+    return out;
+  }
+
+  private async execute(a: ClaimedAction): Promise<ActionResult> {
+    const ex = this.executors.get(a.type);
+    if (!ex) throw new NonRetriableError(`no executor for action type "${a.type}"`, { code: 'PW_ACTION_UNKNOWN_TYPE' });
+    return (await ex.execute(a, this.ctx)) ?? {};
+  }
+
+  /** Runs rounds until `stop()`; a failed round is reported and the loop goes on. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Ends a sleep early: call after enqueueing so a new action goes out at once. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Stops after the round in progress. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let wait: number;
+      try {
+        const r = await this.tick();
+        if (r.claimed === this.o.batch) wait = 0;
+        else {
+          const next = await this.outbox.nextDueAt();
+          wait =
+            next === undefined
+              ? this.o.maxIdleMs
+              : Math.min(this.o.maxIdleMs, Math.max(r.claimed === 0 ? 1 : 0, next - this.ctx.clock.now()));
+        }
+      } catch (e) {
+        this.o.onError?.(e, undefined, 'round');
+        wait = this.o.maxIdleMs;
+      }
+      if (this.running) await this.sleep(wait);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let cancel = () => {};
+      const done = () => {
+        cancel();
+        this.wakeUp = undefined;
+        resolve();
+      };
+      if (ms <= 0) {
+        const h = setImmediate(done);
+        cancel = () => clearImmediate(h);
+      } else {
+        const h = setTimeout(done, ms);
+        cancel = () => clearTimeout(h);
+      }
+      this.wakeUp = done;
+    });
+  }
+}

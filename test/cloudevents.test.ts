@@ -255,6 +255,40 @@ describe('batch mode and the unknown-type loop', () => {
   });
 });
 
+describe("Pitwall's own events cannot be sent in", () => {
+  it('refuses derived types and pitwall: sources, quarantined with PW_EVENT_RESERVED', async () => {
+    const base = { specversion: '1.0', time: '2026-02-10T07:00:00Z' };
+    const r = await request(
+      'POST',
+      '/v1/events',
+      ingestKey,
+      [
+        {
+          ...base,
+          id: 'forged-ack',
+          source: 'https://attacker.example',
+          type: 'condition.acknowledged',
+          data: { condition_id: 'c1', by: 'me' },
+        },
+        { ...base, id: 'forged-low', source: 'urn:shop', type: 'stock.low', data: { sku: 'X', warehouse: 'W' } },
+        { ...base, id: 'forged-src', source: 'pitwall:detector/device-silence', type: 'commerce.product_viewed', data: productAdded },
+        { ...base, id: 'fine', source: 'urn:shop', type: 'commerce.product_added', data: productAdded },
+      ],
+      'application/cloudevents-batch+json',
+    );
+    expect(r.status).toBe(200);
+    const results = r.body.results as Record<string, unknown>[];
+    expect(results.map((x) => [x.id, x.status, x.code, x.pointer])).toEqual([
+      ['forged-ack', 'rejected', 'PW_EVENT_RESERVED', '/type'],
+      ['forged-low', 'rejected', 'PW_EVENT_RESERVED', '/type'],
+      ['forged-src', 'rejected', 'PW_EVENT_RESERVED', '/source'],
+      ['fine', 'accepted', undefined, undefined],
+    ]);
+    expect(await logged('forged-ack')).toEqual([]);
+    expect(await logged('forged-src')).toEqual([]);
+  });
+});
+
 describe('GET /v1/events', () => {
   const SOURCE = 'urn:pitwall-test:filters';
   const OTHER = 'urn:pitwall-test:other';

@@ -174,6 +174,13 @@ export class SchemaRegistry {
         pointer: '/type',
       };
     }
+    if (entry.def.derived === true) {
+      return {
+        code: 'PW_EVENT_RESERVED',
+        message: `"${e.type}" is produced by Pitwall itself (a detector or the API) and cannot be sent in`,
+        pointer: '/type',
+      };
+    }
     if (!entry.validate(e.data)) {
       const err = entry.validate.errors?.[0];
       return { code: 'PW_EVENT_SCHEMA', message: `data${describe(err)}`, pointer: `/data${pointerOf(err)}` };

@@ -173,7 +173,12 @@ export class Ingestor {
     }
     try {
       const events = door.toEvents(item.raw, item.ctx, receivedAt);
-      return { item, events, problems: events.map((e) => this.d.registry.validate(e)) };
+      const own = door.channel === 'cloudevents';
+      return {
+        item,
+        events,
+        problems: events.map((e) => (own ? reservedSource(e, item.ctx.source) : undefined) ?? this.d.registry.validate(e)),
+      };
     } catch (e) {
       if (!isAppError(e)) throw e;
       return { item, events: [], problems: [], itemProblem: e };
@@ -231,4 +236,14 @@ export class Ingestor {
     await markReplayed(this.d.store.db, id, seq, now, payload);
     return { id, status: 'replayed', outcomes };
   }
+}
+
+/**
+ * `pitwall:` sources name Pitwall's own producers (detectors, the API, devices and keys as the
+ * doors assign them). A sender may not claim one it was not given: that would let an ingest key
+ * forge a detector's or an admin's events.
+ */
+function reservedSource(e: CloudEvent, assigned: string | undefined): { code: string; message: string; pointer: string } | undefined {
+  if (typeof e.source !== 'string' || !e.source.startsWith('pitwall:') || e.source === assigned) return undefined;
+  return { code: 'PW_EVENT_RESERVED', message: 'sources starting with "pitwall:" are Pitwall\'s own; use your own URI', pointer: '/source' };
 }

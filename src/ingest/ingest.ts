@@ -245,5 +245,9 @@ export class Ingestor {
  */
 function reservedSource(e: CloudEvent, assigned: string | undefined): { code: string; message: string; pointer: string } | undefined {
   if (typeof e.source !== 'string' || !e.source.startsWith('pitwall:') || e.source === assigned) return undefined;
-  return { code: 'PW_EVENT_RESERVED', message: 'sources starting with "pitwall:" are Pitwall\'s own; use your own URI', pointer: '/source' };
+  return {
+    code: 'PW_EVENT_RESERVED',
+    message: 'sources starting with "pitwall:" are Pitwall\'s own; use your own URI',
+    pointer: '/source',
+  };
 }

@@ -12,7 +12,10 @@ import type { ClaimedTimer, TimerStore } from './timers.ts';
 export type TimerHandler = (timer: ClaimedTimer) => Promise<void>;
 
 export interface TimerRunnerOptions {
-  /** Timers claimed per round. */
+  /**
+   * Timers claimed per round (default 500). A round waits for its slowest handler (e.g. an
+   * append's commit), so the batch bounds the firing rate: batch / round time.
+   */
   batch?: number;
   /** How long a claim is exclusive, in clock ms; a handler should finish well within it. */
   leaseMs?: number;
@@ -56,7 +59,7 @@ export class TimerRunner {
     private readonly handler: TimerHandler,
     private readonly opts: TimerRunnerOptions = {},
   ) {
-    this.batch = opts.batch ?? 100;
+    this.batch = opts.batch ?? 500;
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.baseMs = opts.backoffBaseMs ?? 1000;
     this.maxMs = opts.backoffMaxMs ?? 3_600_000;

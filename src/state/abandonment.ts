@@ -14,12 +14,15 @@
  *   `last_activity_ms` being unchanged) and appends `cart.abandoned` with
  *   `id = firingId(timer)`. A retried or duplicate firing finds the cart already abandoned at
  *   this `dueAt` and appends the same event again, which the log dedupes: one event.
+ *   The runner fires a claimed batch concurrently; the firings of one event-loop turn are
+ *   handled together — one read, one write transaction, one append — so a batch costs one
+ *   commit, not one per cart (if that fails, every firing of the group is retried).
  */
 import { type Clock, deterministicId, isoTime } from '../core/index.ts';
-import { type ClaimedTimer, type Detector, firingId, type NewTimer, type TimerStore } from '../detect/index.ts';
+import { type ClaimedTimer, type Detector, firingId, type NewTimer, type TimerStore, writeTransaction } from '../detect/index.ts';
 import type { CloudEvent } from '../events/index.ts';
 import type { EventLog, LoggedEvent } from '../log/index.ts';
-import { type Cart, type CartsDb, getCart, getCarts, isCartEvent, markAbandoned, namedCartId, resolveCartId } from './carts.ts';
+import { type Cart, type CartsDb, getCarts, isCartEvent, markAbandoned, namedCartId, resolveCartId } from './carts.ts';
 
 export const DEFAULT_IDLE_MS = 30 * 60_000;
 export const ABANDONMENT_SOURCE = 'pitwall:detector/cart-abandonment';
@@ -81,6 +84,54 @@ export function createAbandonmentDetector(opts: AbandonmentOptions): Abandonment
       ...(cart.lastEventId !== undefined ? { last_event_id: cart.lastEventId, caused_by: [cart.lastEventId] } : {}),
     });
 
+  /**
+   * Fires many timers: re-reads their carts in one query, marks the idle ones abandoned in one
+   * write transaction (conditional on `last_activity_ms` being unchanged), appends their
+   * `cart.abandoned` events (id = firingId) in one append. A retry finds its cart already
+   * abandoned at this `dueAt` and appends the same event again, which the log dedupes.
+   */
+  const fireMany = async (batch: readonly ClaimedTimer[]): Promise<void> => {
+    const ids = batch.map((t) => t.key.slice(ABANDONMENT_TIMER_PREFIX.length));
+    const carts = await getCarts(store, [...new Set(ids)]);
+    const events: CloudEvent[] = [];
+    const toMark: { cart: Cart; timer: ClaimedTimer }[] = [];
+    for (const [i, timer] of batch.entries()) {
+      const cart = carts.get(ids[i] as string);
+      if (!cart) continue;
+      if (cart.status === 'abandoned' && cart.abandonedAtMs === timer.dueAt) {
+        // A retry after the mark committed but the append did not (or a duplicate firing).
+        events.push(abandonedEvent(cart, timer));
+        continue;
+      }
+      if (cart.status !== 'active' || Object.keys(cart.lines).length === 0) continue;
+      if (clock.now() < cart.lastActivityMs + idleMs) continue; // activity since; its own timer follows
+      toMark.push({ cart, timer });
+    }
+    if (toMark.length > 0) {
+      const marked = await writeTransaction(store, async (db) => {
+        const out: boolean[] = [];
+        for (const { cart, timer } of toMark) out.push(await markAbandoned(db, cart.cartId, cart.lastActivityMs, timer.dueAt));
+        return out;
+      });
+      for (const [i, { cart, timer }] of toMark.entries()) {
+        if (marked[i]) events.push(abandonedEvent({ ...cart, status: 'abandoned', abandonedAtMs: timer.dueAt }, timer));
+      }
+    }
+    if (events.length > 0) await log.append(events.map((event) => ({ event, receivedAt: clock.now() })));
+  };
+
+  let firing: { timer: ClaimedTimer; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  const fireQueued = async (): Promise<void> => {
+    const queued = firing;
+    firing = [];
+    try {
+      await fireMany(queued.map((q) => q.timer));
+      for (const q of queued) q.resolve();
+    } catch (e) {
+      for (const q of queued) q.reject(e);
+    }
+  };
+
   return {
     name: 'cart-abandonment',
     timerPrefix: ABANDONMENT_TIMER_PREFIX,
@@ -126,19 +177,11 @@ export function createAbandonmentDetector(opts: AbandonmentOptions): Abandonment
       if (toSchedule.length > 0) await timers.scheduleMany(toSchedule);
     },
 
-    async fire(timer) {
-      const cartId = timer.key.slice(ABANDONMENT_TIMER_PREFIX.length);
-      const cart = await getCart(store, cartId);
-      if (!cart) return;
-      if (cart.status === 'abandoned' && cart.abandonedAtMs === timer.dueAt) {
-        // A retry after the mark committed but the append did not (or a duplicate firing).
-        await append(abandonedEvent(cart, timer));
-        return;
-      }
-      if (cart.status !== 'active' || Object.keys(cart.lines).length === 0) return;
-      if (clock.now() < cart.lastActivityMs + idleMs) return; // activity since; its own timer follows
-      if (!(await markAbandoned(store.db, cartId, cart.lastActivityMs, timer.dueAt))) return;
-      await append(abandonedEvent({ ...cart, status: 'abandoned', abandonedAtMs: timer.dueAt }, timer));
-    },
+    fire: (timer) =>
+      new Promise<void>((resolve, reject) => {
+        // The TimerRunner fires a claimed batch concurrently: the firings of one event-loop
+        // turn are handled together (one read, one write transaction, one append).
+        if (firing.push({ timer, resolve, reject }) === 1) setImmediate(() => void fireQueued());
+      }),
   };
 }

@@ -374,7 +374,7 @@ function upsertRows(db: Db, rows: CartRow[]): Promise<unknown> {
 }
 
 /** Marks an active cart abandoned if it has not moved since `lastActivityMs`; false when it has. */
-export async function markAbandoned(db: Kysely<Database>, cartId: string, lastActivityMs: number, atMs: number): Promise<boolean> {
+export async function markAbandoned(db: Db, cartId: string, lastActivityMs: number, atMs: number): Promise<boolean> {
   const r = await db
     .updateTable('carts')
     .set({ status: 'abandoned', abandoned_at_ms: atMs })

@@ -173,9 +173,18 @@ class StaticProvider implements MigrationProvider {
  */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
   const migrator = new Migrator({ db, provider: new StaticProvider(dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return;
+    // Kysely looks for its own tables by introspecting every schema; a schema dropped by someone
+    // else meanwhile (another tenant, a test's cleanup) fails that query with 3F000. It is not
+    // ours: look again.
+    if (isOtherSchemaGone(error) && results?.every((r) => r.status !== 'Error') !== false && attempt < 5) continue;
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${(error as Error).message}`, { cause: error });
   }
+}
+
+function isOtherSchemaGone(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '3F000';
 }

@@ -3,8 +3,20 @@
  * (validated, deduplicated, durably committed, appended), with time-ordered and with
  * random ids, beside a same-run floor (bare node:http + one SQLite transaction per request).
  * `track`: single events on /v1/track against the same floor with one event per request.
+ * The servers run side by side and are measured in interleaved rounds (see `interleave`);
+ * each line also gives the server's CPU time per event, the figure least moved by noise.
  */
-import { type LoadResult, load, orderedId, randomId, round, segmentMessage, startChild } from './lib.ts';
+import {
+  type Contender,
+  type ContenderResult,
+  interleave,
+  load,
+  orderedId,
+  randomId,
+  roundRatio,
+  segmentMessage,
+  startChild,
+} from './lib.ts';
 
 interface PitwallInfo {
   url: string;
@@ -45,65 +57,90 @@ function singleBody(id: () => string): () => Buffer {
   };
 }
 
-async function against(
+/** A started server and the load to put on it. */
+async function contender(
   kind: 'pitwall' | 'floor',
+  name: string,
   path: string,
   body: () => Buffer,
+  perRequest: number,
   connections: number,
-  durationMs: number,
-): Promise<LoadResult> {
+): Promise<{ c: Contender; stop: () => Promise<void> }> {
   const child = await startChild<PitwallInfo>(kind);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (kind === 'pitwall') headers.authorization = `Basic ${Buffer.from(`${child.info.key}:`).toString('base64')}`;
+  const run = (durationMs: number) => load({ url: child.info.url, path, headers, body, connections, durationMs });
+  // Warm up (JIT, page cache) before measuring.
+  await run(1000);
+  return { c: { name, pid: child.proc.pid, perRequest, run }, stop: () => child.stop() };
+}
+
+async function measure(specs: (() => Promise<{ c: Contender; stop: () => Promise<void> }>)[], quick: boolean): Promise<ContenderResult[]> {
+  const started: { c: Contender; stop: () => Promise<void> }[] = [];
   try {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (kind === 'pitwall') headers.authorization = `Basic ${Buffer.from(`${child.info.key}:`).toString('base64')}`;
-    // Warm up (JIT, page cache) before measuring.
-    await load({ url: child.info.url, path, headers, body, connections, durationMs: Math.min(1000, durationMs / 4) });
-    return await load({ url: child.info.url, path, headers, body, connections, durationMs });
+    for (const spec of specs) started.push(await spec());
+    // Full: 3 rounds of 4 s each; quick: one round of 2 s.
+    return await interleave(
+      started.map((s) => s.c),
+      quick ? 1 : 3,
+      quick ? 2000 : 4000,
+    );
   } finally {
-    await child.stop();
+    for (const s of started) await s.stop();
   }
 }
 
-function report(name: string, r: LoadResult, perRequest: number): number {
-  const rate = ((r.requests - r.failed) * perRequest) / r.seconds;
+function report(r: ContenderResult, unit: string): void {
+  const cpu = r.cpu_us_per_event === undefined ? '' : `  server CPU ${r.cpu_us_per_event} µs/${unit === 'events/s' ? 'event' : 'req'}`;
   console.log(
-    `${name.padEnd(28)} ${Math.round(rate).toString().padStart(8)} events/s  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms  requests ${r.requests}  failed ${r.failed}  statuses ${JSON.stringify(r.statuses)}`,
+    `${r.name.padEnd(28)} ${Math.round(r.rate).toString().padStart(8)} ${unit}  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms${cpu}  rounds ${JSON.stringify(r.rates)}  failed ${r.failed}  statuses ${JSON.stringify(r.statuses)}`,
   );
-  return rate;
 }
 
 export async function runIngestBench(opts: { quick: boolean }): Promise<Record<string, unknown>> {
-  const duration = opts.quick ? 2000 : 10_000;
   const conns = 20;
-  const floor = report('floor (bare http+sqlite)', await against('floor', '/v1/batch', batchBody(100, orderedId), conns, duration), 100);
-  const ordered = await against('pitwall', '/v1/batch', batchBody(100, orderedId), conns, duration);
-  const orderedRate = report('pitwall, time-ordered ids', ordered, 100);
-  const random = await against('pitwall', '/v1/batch', batchBody(100, randomId), conns, duration);
-  const randomRate = report('pitwall, random UUIDv4 ids', random, 100);
+  const [floor, ordered, random] = (await measure(
+    [
+      () => contender('floor', 'floor (bare http+sqlite)', '/v1/batch', batchBody(100, orderedId), 100, conns),
+      () => contender('pitwall', 'pitwall, time-ordered ids', '/v1/batch', batchBody(100, orderedId), 100, conns),
+      () => contender('pitwall', 'pitwall, random UUIDv4 ids', '/v1/batch', batchBody(100, randomId), 100, conns),
+    ],
+    opts.quick,
+  )) as [ContenderResult, ContenderResult, ContenderResult];
+  for (const r of [floor, ordered, random]) report(r, 'events/s');
   return {
     bench: 'ingest',
-    events_per_s: Math.round(orderedRate),
-    random_ids_events_per_s: Math.round(randomRate),
+    events_per_s: Math.round(ordered.rate),
+    random_ids_events_per_s: Math.round(random.rate),
     p50_ms: ordered.p50_ms,
     p99_ms: ordered.p99_ms,
     random_ids_p99_ms: random.p99_ms,
-    floor_events_per_s: Math.round(floor),
-    ratio: round(orderedRate / floor),
+    floor_events_per_s: Math.round(floor.rate),
+    ratio: roundRatio(ordered, floor),
+    random_ids_ratio: roundRatio(random, floor),
+    cpu_us_per_event: ordered.cpu_us_per_event,
+    floor_cpu_us_per_event: floor.cpu_us_per_event,
   };
 }
 
 export async function runTrackBench(opts: { quick: boolean }): Promise<Record<string, unknown>> {
-  const duration = opts.quick ? 2000 : 10_000;
   const conns = 20;
-  const floor = report('floor (fsync per request)', await against('floor', '/v1/track', singleBody(orderedId), conns, duration), 1);
-  const r = await against('pitwall', '/v1/track', singleBody(orderedId), conns, duration);
-  const rate = report('pitwall /v1/track', r, 1);
+  const [floor, track] = (await measure(
+    [
+      () => contender('floor', 'floor (fsync per request)', '/v1/track', singleBody(orderedId), 1, conns),
+      () => contender('pitwall', 'pitwall /v1/track', '/v1/track', singleBody(orderedId), 1, conns),
+    ],
+    opts.quick,
+  )) as [ContenderResult, ContenderResult];
+  for (const r of [floor, track]) report(r, 'req/s');
   return {
     bench: 'track',
-    req_per_s: Math.round(rate),
-    p50_ms: r.p50_ms,
-    p99_ms: r.p99_ms,
-    floor_req_per_s: Math.round(floor),
-    ratio: round(rate / floor),
+    req_per_s: Math.round(track.rate),
+    p50_ms: track.p50_ms,
+    p99_ms: track.p99_ms,
+    floor_req_per_s: Math.round(floor.rate),
+    ratio: roundRatio(track, floor),
+    cpu_us_per_req: track.cpu_us_per_event,
+    floor_cpu_us_per_req: floor.cpu_us_per_event,
   };
 }

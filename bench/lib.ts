@@ -1,7 +1,7 @@
 /** Benchmark plumbing: child servers, a keep-alive HTTP load generator, percentiles. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -61,6 +61,100 @@ export interface LoadResult {
   seconds: number;
   p50_ms: number;
   p99_ms: number;
+  /** Every request's latency, sorted (to pool rounds). */
+  latencies: number[];
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in ms; undefined off Linux. */
+export function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    // /proc/<pid>/stat: fields 14 and 15 (after the parenthesised name) are utime and stime in ticks.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
+    return f ? (Number(f[11]) + Number(f[12])) * (1000 / CLOCK_TICKS) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+}
+
+export interface Contender {
+  name: string;
+  /** Server process, for its CPU time. */
+  pid: number | undefined;
+  /** Events per request (100 for a batch). */
+  perRequest: number;
+  run(durationMs: number): Promise<LoadResult>;
+}
+
+export interface ContenderResult {
+  name: string;
+  /** Events/s of each round. */
+  rates: number[];
+  /** Median over the rounds. */
+  rate: number;
+  p50_ms: number;
+  p99_ms: number;
+  /** Server CPU (all threads) per event, µs, over all rounds. */
+  cpu_us_per_event: number | undefined;
+  failed: number;
+  statuses: Record<number, number>;
+}
+
+/**
+ * Runs the contenders in turn, `rounds` times: on a shared, noisy machine a slow minute then
+ * hits every contender of a round alike, so per-round ratios (and medians) stay comparable,
+ * where one long run of each would compare different minutes.
+ */
+export async function interleave(contenders: Contender[], rounds: number, durationMs: number): Promise<ContenderResult[]> {
+  const acc = contenders.map(() => ({
+    rates: [] as number[],
+    latencies: [] as number[],
+    events: 0,
+    cpu: 0,
+    failed: 0,
+    statuses: {} as Record<number, number>,
+  }));
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, c] of contenders.entries()) {
+      const a = acc[i] as (typeof acc)[number];
+      const before = cpuMs(c.pid);
+      const res = await c.run(durationMs);
+      const after = cpuMs(c.pid);
+      const events = (res.requests - res.failed) * c.perRequest;
+      a.rates.push(events / res.seconds);
+      for (const l of res.latencies) a.latencies.push(l);
+      a.events += events;
+      if (before !== undefined && after !== undefined) a.cpu += after - before;
+      a.failed += res.failed;
+      for (const [k, v] of Object.entries(res.statuses)) a.statuses[Number(k)] = (a.statuses[Number(k)] ?? 0) + v;
+    }
+  }
+  return contenders.map((c, i) => {
+    const a = acc[i] as (typeof acc)[number];
+    a.latencies.sort((x, y) => x - y);
+    return {
+      name: c.name,
+      rates: a.rates.map((x) => Math.round(x)),
+      rate: median(a.rates),
+      p50_ms: round(percentile(a.latencies, 50)),
+      p99_ms: round(percentile(a.latencies, 99)),
+      cpu_us_per_event: a.cpu > 0 && a.events > 0 ? round((a.cpu * 1000) / a.events, 1) : undefined,
+      failed: a.failed,
+      statuses: a.statuses,
+    };
+  });
+}
+
+/** Median over rounds of a / b, round by round. */
+export function roundRatio(a: ContenderResult, b: ContenderResult): number {
+  return round(median(a.rates.map((x, i) => x / (b.rates[i] ?? Number.NaN))));
 }
 
 /**
@@ -111,6 +205,7 @@ export async function load(opts: {
     seconds,
     p50_ms: round(percentile(latencies, 50)),
     p99_ms: round(percentile(latencies, 99)),
+    latencies,
   };
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
-import { type Child, percentile, round, startScript } from './lib.ts';
+import { type Child, type ContenderResult, interleave, type LoadResult, percentile, round, roundRatio, startScript } from './lib.ts';
 
 const CLIENTS = 8;
 const IN_FLIGHT_PER_CLIENT = 100;
@@ -18,14 +18,6 @@ interface ServerInfo {
 }
 
 type Broker = Child<ServerInfo>;
-
-interface LoadResult {
-  acked: number;
-  failed: number;
-  seconds: number;
-  p50_ms: number;
-  p99_ms: number;
-}
 
 const self = fileURLToPath(import.meta.url);
 
@@ -79,63 +71,87 @@ async function load(b: Broker, durationMs: number): Promise<LoadResult> {
   }
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  return { acked: latencies.length, failed, seconds, p50_ms: round(percentile(latencies, 50)), p99_ms: round(percentile(latencies, 99)) };
+  // `requests` counts PUBACKs: every publish that failed also counts in `failed`.
+  return {
+    requests: latencies.length + failed,
+    failed,
+    statuses: {},
+    seconds,
+    p50_ms: round(percentile(latencies, 50)),
+    p99_ms: round(percentile(latencies, 99)),
+    latencies,
+  };
 }
 
-function report(name: string, r: LoadResult): number {
-  const rate = r.acked / r.seconds;
+function report(r: ContenderResult): void {
+  const cpu = r.cpu_us_per_event === undefined ? '' : `  server CPU ${r.cpu_us_per_event} µs/msg`;
   console.log(
-    `${name.padEnd(32)} ${Math.round(rate).toString().padStart(8)} msgs/s  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms  acked ${r.acked}  failed ${r.failed}`,
+    `${r.name.padEnd(38)} ${Math.round(r.rate).toString().padStart(8)} msgs/s  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms${cpu}  rounds ${JSON.stringify(r.rates)}  failed ${r.failed}`,
   );
-  return rate;
-}
-
-/** Warm up, then measure; returns the measured run and every PUBACK received. */
-async function against(b: Broker, durationMs: number): Promise<{ r: LoadResult; acked: number }> {
-  const warm = await load(b, Math.min(1000, durationMs / 4));
-  const r = await load(b, durationMs);
-  return { r, acked: warm.acked + r.acked };
 }
 
 export async function runMqttBench(opts: { quick: boolean }): Promise<Record<string, unknown>> {
-  const duration = opts.quick ? 2000 : 10_000;
-  console.log(`mqtt: ${CLIENTS} clients × ${IN_FLIGHT_PER_CLIENT} in flight, QoS 1, one SenML record per publish, ${duration / 1000} s`);
+  // Full: 3 interleaved rounds of 4 s each (see `interleave`); quick: one round of 2 s.
+  const rounds = opts.quick ? 1 : 3;
+  const duration = opts.quick ? 2000 : 4000;
+  console.log(
+    `mqtt: ${CLIENTS} clients × ${IN_FLIGHT_PER_CLIENT} in flight, QoS 1, one SenML record per publish, ${rounds} × ${duration / 1000} s`,
+  );
 
   const baseline = await startBroker('aedes');
-  let base: LoadResult;
-  try {
-    base = (await against(baseline, duration)).r;
-  } finally {
-    await baseline.stop();
-  }
-  const baseRate = report('baseline (aedes, no-op authorize)', base);
-
-  const pitwall = await startBroker('pitwall');
-  let r: LoadResult;
-  let acked: number;
+  let pitwall: Broker | undefined;
+  let base: ContenderResult;
+  let r: ContenderResult;
+  let acked = 0;
   let stored: number;
   try {
-    ({ r, acked } = await against(pitwall, duration));
-    const db = new SqliteDatabase(path.join(pitwall.dir, 'pitwall.db'), { readonly: true });
+    pitwall = await startBroker('pitwall');
+    const broker = pitwall;
+    // Warm up both (JIT, page cache) before measuring; every PUBACK counts for the check below.
+    await load(baseline, 1000);
+    const warm = await load(broker, 1000);
+    acked += warm.requests - warm.failed;
+    [base, r] = (await interleave(
+      [
+        { name: 'baseline (aedes, no-op authorize)', pid: baseline.proc.pid, perRequest: 1, run: (ms) => load(baseline, ms) },
+        {
+          name: 'pitwall (auth + commit before PUBACK)',
+          pid: broker.proc.pid,
+          perRequest: 1,
+          run: async (ms) => {
+            const res = await load(broker, ms);
+            acked += res.requests - res.failed;
+            return res;
+          },
+        },
+      ],
+      rounds,
+      duration,
+    )) as [ContenderResult, ContenderResult];
+    const db = new SqliteDatabase(path.join(broker.dir, 'pitwall.db'), { readonly: true });
     try {
       stored = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
     } finally {
       db.close();
     }
   } finally {
-    await pitwall.stop();
+    await baseline.stop();
+    await pitwall?.stop();
   }
-  const rate = report('pitwall (auth + commit before PUBACK)', r);
+  report(base);
+  report(r);
   console.log(`stored events ${stored}, PUBACKs received ${acked}: ${stored === acked ? 'equal' : 'MISMATCH'}`);
   if (stored !== acked) throw new Error(`stored ${stored} events but received ${acked} PUBACKs`);
 
   return {
     bench: 'mqtt',
-    msgs_per_s: Math.round(rate),
+    msgs_per_s: Math.round(r.rate),
     p50_ms: r.p50_ms,
     p99_ms: r.p99_ms,
-    baseline_msgs_per_s: Math.round(baseRate),
-    ratio: round(rate / baseRate),
+    baseline_msgs_per_s: Math.round(base.rate),
+    ratio: roundRatio(r, base),
+    cpu_us_per_msg: r.cpu_us_per_event,
+    baseline_cpu_us_per_msg: base.cpu_us_per_event,
     stored_events: stored,
     pubacks: acked,
   };
@@ -158,7 +174,17 @@ async function serve(kind: string, dir: string): Promise<void> {
   const { createDevice } = await import('../src/govern/index.ts');
   const { startPitwall } = await import('../src/main.ts');
   const { Metrics } = await import('../src/ops/metrics.ts');
-  const cfg = loadConfig({ PITWALL_DATA_DIR: dir, PITWALL_HTTP_PORT: '0', PITWALL_MQTT_PORT: '0', PITWALL_LOG_LEVEL: 'silent' }, dir);
+  // Ingest only, like the ingest bench: the Decide stage's consumers are measured on their own.
+  const cfg = loadConfig(
+    {
+      PITWALL_DATA_DIR: dir,
+      PITWALL_HTTP_PORT: '0',
+      PITWALL_MQTT_PORT: '0',
+      PITWALL_LOG_LEVEL: 'silent',
+      PITWALL_DECIDE: process.env.PITWALL_DECIDE ?? 'off',
+    },
+    dir,
+  );
   const pw = await startPitwall(cfg, { logger: pino({ level: 'silent' }), metrics: new Metrics({ defaults: false }) });
   const device = 'bench-device';
   const { password } = await createDevice(pw.store.db, pw.clock, device);

@@ -27,12 +27,16 @@ export interface Problem {
 
 interface Entry {
   def: EventTypeDefinition;
+  /** Compiled once per type (and version). */
   validate: ValidateFunction;
   builtIn: boolean;
+  /** `dataschema` filled into events of this type. */
+  uri: string;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const CORE = new Set<string>(CORE_ATTRIBUTES);
+const OPTIONAL_STRINGS = ['subject', 'datacontenttype', 'dataschema'] as const;
 const KNOWN_EXTENSIONS = new Set<string>(PITWALL_EXTENSIONS);
 
 export function schemaUri(type: string, version: number): string {
@@ -49,13 +53,13 @@ export class SchemaRegistry {
   constructor(builtIns: readonly EventTypeDefinition[] = BUILT_IN_TYPES) {
     addFormats(this.ajv);
     for (const def of builtIns) this.add(def, true);
-    this.genericTrack = { def: GENERIC_TRACK, validate: this.ajv.compile(GENERIC_TRACK.data), builtIn: true };
+    this.genericTrack = { def: GENERIC_TRACK, validate: this.ajv.compile(GENERIC_TRACK.data), builtIn: true, uri: '' };
   }
 
   private add(def: EventTypeDefinition, builtIn: boolean): void {
     const current = this.types.get(def.type);
     if (current && current.def.version > def.version) return;
-    this.types.set(def.type, { def, validate: this.ajv.compile(def.data), builtIn });
+    this.types.set(def.type, { def, validate: this.ajv.compile(def.data), builtIn, uri: schemaUri(def.type, def.version) });
   }
 
   /** Loads registered custom types from the store. */
@@ -143,7 +147,7 @@ export class SchemaRegistry {
     if (e.time !== this.lastValidTime && (typeof e.time !== 'string' || !RFC3339.test(e.time) || Number.isNaN(Date.parse(e.time)))) {
       return { code: 'PW_EVENT_ENVELOPE', message: 'time must be an RFC 3339 timestamp', pointer: '/time' };
     }
-    for (const k of ['subject', 'datacontenttype', 'dataschema'] as const) {
+    for (const k of OPTIONAL_STRINGS) {
       if (e[k] !== undefined && (typeof e[k] !== 'string' || (e[k] as string).includes('\u0000')))
         return { code: 'PW_EVENT_ENVELOPE', message: `${k} must be a string without NUL characters`, pointer: `/${k}` };
     }
@@ -185,7 +189,7 @@ export class SchemaRegistry {
       const err = entry.validate.errors?.[0];
       return { code: 'PW_EVENT_SCHEMA', message: `data${describe(err)}`, pointer: `/data${pointerOf(err)}` };
     }
-    if (e.dataschema === undefined && entry !== this.genericTrack) e.dataschema = schemaUri(entry.def.type, entry.def.version);
+    if (e.dataschema === undefined && entry !== this.genericTrack) e.dataschema = entry.uri;
     return undefined;
   }
 }

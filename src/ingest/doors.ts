@@ -2,7 +2,9 @@
 import { AppError } from '../core/index.ts';
 import { normalise, type SegmentCall, segmentToEvent, senmlToEvents, shipmentToEvents, telemetryToEvents } from '../events/index.ts';
 import type { Door } from './ingest.ts';
-import type { Channel } from './quarantine.ts';
+import type { Channel, QuarantineContext } from './quarantine.ts';
+
+type SegmentOptions = Parameters<typeof segmentToEvent>[1];
 
 /** Segment's per-event limit. */
 export const SEGMENT_EVENT_LIMIT = 32 * 1024;
@@ -27,6 +29,28 @@ function rejectMalformed(toEvents: Door['toEvents']): Door['toEvents'] {
   };
 }
 
+/** Segment: the messages of a batch share one context, so their adapter options are built once. */
+function segmentDoor(): Door['toEvents'] {
+  let lastCtx: QuarantineContext | undefined;
+  let lastNow = 0;
+  let opts: SegmentOptions | undefined;
+  return (raw, ctx, now) => {
+    if (opts === undefined || ctx !== lastCtx || now !== lastNow) {
+      opts = {
+        source: need(ctx.source, 'source'),
+        receivedAt: now,
+        batchSentAt: ctx.batchSentAt,
+        ...(ctx.call ? { call: ctx.call as SegmentCall } : {}),
+        history: ctx.history === true,
+        store: ctx.store,
+      };
+      lastCtx = ctx;
+      lastNow = now;
+    }
+    return [segmentToEvent(raw, opts)];
+  };
+}
+
 export function defaultDoors(): Record<Channel, Door> {
   const senml: Door['toEvents'] = (raw, ctx, now) =>
     senmlToEvents(raw, {
@@ -37,20 +61,7 @@ export function defaultDoors(): Record<Channel, Door> {
     });
   return {
     cloudevents: { channel: 'cloudevents', toEvents: (raw, ctx, now) => [normalise(raw, now, ctx.history === true)] },
-    segment: {
-      channel: 'segment',
-      maxItemBytes: SEGMENT_EVENT_LIMIT,
-      toEvents: (raw, ctx, now) => [
-        segmentToEvent(raw, {
-          source: need(ctx.source, 'source'),
-          receivedAt: now,
-          batchSentAt: ctx.batchSentAt,
-          ...(ctx.call ? { call: ctx.call as SegmentCall } : {}),
-          history: ctx.history === true,
-          store: ctx.store,
-        }),
-      ],
-    },
+    segment: { channel: 'segment', maxItemBytes: SEGMENT_EVENT_LIMIT, toEvents: segmentDoor() },
     senml: { channel: 'senml', toEvents: senml },
     'mqtt-senml': { channel: 'mqtt-senml', toEvents: rejectMalformed(senml) },
     'mqtt-telemetry': {

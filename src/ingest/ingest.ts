@@ -10,7 +10,7 @@
 import type { Clock } from '../core/index.ts';
 import { AppError, isAppError, uuidv7 } from '../core/index.ts';
 import type { CloudEvent, SchemaRegistry } from '../events/index.ts';
-import type { EventLog, NewEvent } from '../log/index.ts';
+import type { AppendOutcome, EventLog, NewEvent } from '../log/index.ts';
 import type { Metrics } from '../ops/index.ts';
 import type { Store } from '../store/index.ts';
 import {
@@ -65,14 +65,18 @@ export interface IngestDeps {
   doors: Record<Channel, Door>;
 }
 
-interface Prepared {
-  item: IngestItem;
-  events: CloudEvent[];
-  /** Per event: undefined = valid; else the problem. */
-  problems: ({ code: string; message: string; pointer?: string | undefined } | undefined)[];
-  /** The whole item failed before it became events. */
-  itemProblem?: AppError;
+/** What an ingest run keeps while its events commit: no raw items, no event objects. */
+interface Staged {
+  /** One list per item; accepted/duplicate outcomes get their status and seq after the commit. */
+  results: EventOutcome[][];
+  /** The outcomes waiting for the log, in append order, and each one's event source (for metrics). */
+  waiting: (EventOutcome & { status: 'accepted' | 'duplicate' })[];
+  sources: string[];
+  quarantine: QuarantineEntry[];
+  appended: Promise<AppendOutcome[]>;
 }
+
+type Tally = ReturnType<Metrics['tally']>;
 
 /** `v` when it is a string, else `fallback` (rejected events may carry any JSON in their attributes). */
 function textOr<T>(v: unknown, fallback: T): string | T {
@@ -95,117 +99,128 @@ export class Ingestor {
   }
 
   /** Ingests items through one door; one list of outcomes per item. Rejected items are quarantined. */
-  async ingest(channel: Channel, items: IngestItem[], opts: IngestOptions = {}): Promise<EventOutcome[][]> {
-    this.checkCapacity();
-    const started = performance.now();
-    const receivedAt = this.d.clock.now();
+  ingest(channel: Channel, items: IngestItem[], opts: IngestOptions = {}): Promise<EventOutcome[][]> {
+    try {
+      this.checkCapacity();
+      const started = performance.now();
+      const tally = this.d.metrics.tally();
+      return this.settle(channel, this.stage(channel, items, this.d.clock.now(), opts, tally), tally, started);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Waits for the commit and completes the outcomes (separate from `ingest` so the items are not kept meanwhile). */
+  private async settle(channel: Channel, staged: Staged, tally: Tally, started: number): Promise<EventOutcome[][]> {
+    const appended = await staged.appended;
+    const { waiting, sources } = staged;
+    for (let i = 0; i < waiting.length; i++) {
+      const o = waiting[i] as Staged['waiting'][number];
+      const a = appended[i];
+      if (!a) throw new Error('log returned fewer outcomes than events');
+      o.status = a.status;
+      o.seq = a.seq;
+      tally.add(a.status, channel, o.type, sources[i] as string);
+    }
+    if (staged.quarantine.length > 0) await addToQuarantine(this.d.store.db, staged.quarantine);
+    tally.flush();
+    this.d.metrics.latency.observe({ channel }, (performance.now() - started) / 1000);
+    return staged.results;
+  }
+
+  /**
+   * Adapts and validates every item, builds the outcomes and quarantine entries, and starts
+   * the append. Synchronous on purpose: a suspended async function keeps its parameters and
+   * locals alive, and the parsed items and event objects are not needed while the commit is
+   * awaited — under load they then die young instead of being promoted.
+   */
+  private stage(channel: Channel, items: IngestItem[], receivedAt: number, opts: IngestOptions, tally: Tally): Staged {
     // A replay adapts the item as of its first arrival (default times, skew correction).
     const adaptedAt = opts.originallyReceivedAt ?? receivedAt;
     const door = this.d.doors[channel];
     // A request no larger than the per-item limit cannot hold an over-size item.
     const checkSize = door.maxItemBytes !== undefined && !(opts.bodyBytes !== undefined && opts.bodyBytes <= door.maxItemBytes);
-    const prepared = items.map((item) => this.prepare(door, item, adaptedAt, checkSize));
-
-    const toAppend: NewEvent[] = [];
-    for (const p of prepared) {
-      for (const [i, e] of p.events.entries()) if (p.problems[i] === undefined) toAppend.push({ event: e, receivedAt });
-    }
-    const appended = await this.d.log.append(toAppend);
-
     const quarantine: QuarantineEntry[] = [];
-    const tally = this.d.metrics.tally();
-    let k = 0;
-    const results = prepared.map((p): EventOutcome[] => {
-      if (p.itemProblem) {
-        const q =
-          opts.quarantine === false
-            ? undefined
-            : this.entry(channel, p, receivedAt, p.itemProblem.code, p.itemProblem.message, p.itemProblem.pointer);
+    const toAppend: NewEvent[] = [];
+    const waiting: Staged['waiting'] = [];
+    const sources: string[] = [];
+    const results: EventOutcome[][] = new Array(items.length);
+    for (let n = 0; n < items.length; n++) {
+      const item = items[n] as IngestItem;
+      let events: CloudEvent[];
+      try {
+        if (checkSize) this.checkSize(door, item);
+        events = door.toEvents(item.raw, item.ctx, adaptedAt);
+      } catch (e) {
+        if (!isAppError(e)) throw e;
+        // The whole item failed before it became events.
+        const q = opts.quarantine === false ? undefined : this.entry(channel, item, undefined, receivedAt, e.code, e.message, e.pointer);
         if (q) quarantine.push(q);
-        tally.add('rejected', channel, 'unknown', p.item.ctx.source ?? 'unknown');
-        return [
-          {
-            status: 'rejected',
-            code: p.itemProblem.code,
-            message: p.itemProblem.message,
-            pointer: p.itemProblem.pointer,
-            quarantine_id: q?.id,
-          },
-        ];
+        tally.add('rejected', channel, 'unknown', item.ctx.source ?? 'unknown');
+        results[n] = [{ status: 'rejected', code: e.code, message: e.message, pointer: e.pointer, quarantine_id: q?.id }];
+        continue;
       }
-      const firstProblem = p.problems.find((x) => x !== undefined);
-      const q =
-        firstProblem && opts.quarantine !== false
-          ? this.entry(channel, p, receivedAt, firstProblem.code, firstProblem.message, firstProblem.pointer)
-          : undefined;
-      if (q) quarantine.push(q);
-      return p.events.map((e, i): EventOutcome => {
-        const problem = p.problems[i];
-        if (problem) {
-          tally.add('rejected', channel, textOr(e.type, 'unknown'), textOr(e.source, 'unknown'));
-          return { status: 'rejected', id: e.id, ...problem, quarantine_id: q?.id };
+      const out: EventOutcome[] = new Array(events.length);
+      /** The item's first problem names its quarantine entry, which every rejected event of the item shares. */
+      let q: QuarantineEntry | undefined;
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i] as CloudEvent;
+        const problem = (door.channel === 'cloudevents' ? reservedSource(e, item.ctx.source) : undefined) ?? this.d.registry.validate(e);
+        if (problem === undefined) {
+          const outcome = { status: 'accepted' as 'accepted' | 'duplicate', id: e.id, type: e.type, seq: 0 };
+          out[i] = outcome;
+          waiting.push(outcome);
+          sources.push(e.source);
+          toAppend.push({ event: e, receivedAt });
+          continue;
         }
-        const a = appended[k++];
-        if (!a) throw new Error('log returned fewer outcomes than events');
-        tally.add(a.status, channel, e.type, e.source);
-        return { status: a.status, id: e.id, type: e.type, seq: a.seq };
-      });
-    });
-    await addToQuarantine(this.d.store.db, quarantine);
-    tally.flush();
-    this.d.metrics.latency.observe({ channel }, (performance.now() - started) / 1000);
-    return results;
+        if (q === undefined && opts.quarantine !== false) {
+          q = this.entry(channel, item, events[0], receivedAt, problem.code, problem.message, problem.pointer);
+          quarantine.push(q);
+        }
+        out[i] = {
+          status: 'rejected',
+          id: e.id,
+          code: problem.code,
+          message: problem.message,
+          pointer: problem.pointer,
+          quarantine_id: q?.id,
+        };
+        tally.add('rejected', channel, textOr(e.type, 'unknown'), textOr(e.source, 'unknown'));
+      }
+      results[n] = out;
+    }
+    return { results, waiting, sources, quarantine, appended: this.d.log.append(toAppend) };
   }
 
-  private prepare(door: Door, item: IngestItem, receivedAt: number, checkSize: boolean): Prepared {
-    if (checkSize && door.maxItemBytes !== undefined) {
-      const size = Buffer.byteLength(JSON.stringify(item.raw) ?? '');
-      if (size > door.maxItemBytes) {
-        return {
-          item,
-          events: [],
-          problems: [],
-          itemProblem: new AppError('PW_EVENT_TOO_LARGE', `this event is ${size} bytes; the limit is ${door.maxItemBytes}`, {
-            pointer: '',
-          }),
-        };
-      }
-    }
-    try {
-      const events = door.toEvents(item.raw, item.ctx, receivedAt);
-      const own = door.channel === 'cloudevents';
-      return {
-        item,
-        events,
-        problems: events.map((e) => (own ? reservedSource(e, item.ctx.source) : undefined) ?? this.d.registry.validate(e)),
-      };
-    } catch (e) {
-      if (!isAppError(e)) throw e;
-      return { item, events: [], problems: [], itemProblem: e };
+  private checkSize(door: Door, item: IngestItem): void {
+    const size = Buffer.byteLength(JSON.stringify(item.raw) ?? '');
+    if (door.maxItemBytes !== undefined && size > door.maxItemBytes) {
+      throw new AppError('PW_EVENT_TOO_LARGE', `this event is ${size} bytes; the limit is ${door.maxItemBytes}`, { pointer: '' });
     }
   }
 
   private entry(
     channel: Channel,
-    p: Prepared,
+    item: IngestItem,
+    first: CloudEvent | undefined,
     receivedAt: number,
     code: string,
     reason: string,
     pointer: string | undefined,
   ): QuarantineEntry {
-    const first = p.events[0];
     return {
       id: uuidv7(this.d.clock),
       receivedAt,
       channel,
       // A rejected event's envelope may hold anything; only strings fit these columns.
-      source: textOr(first?.source, p.item.ctx.source ?? null),
+      source: textOr(first?.source, item.ctx.source ?? null),
       type: textOr(first?.type, null),
       code,
       reason,
       pointer: pointer ?? null,
-      payload: p.item.raw,
-      context: p.item.ctx,
+      payload: item.raw,
+      context: item.ctx,
       status: 'pending',
       replayedSeq: null,
     };

@@ -73,11 +73,10 @@ export class PublishBatcher {
 
   constructor(private readonly ingestor: Ingestor) {}
 
-  /** False when the topic is not one Pitwall ingests. */
-  submit(topic: string, payload: Buffer, extra: QuarantineContext = {}): Promise<boolean> {
-    const route = routeTopic(topic);
+  /** False when the topic is not one Pitwall ingests. `route`: the topic's, when the caller has it already. */
+  submit(topic: string, payload: Buffer, extra?: QuarantineContext, route = routeTopic(topic)): Promise<boolean> {
     if (!route) return Promise.resolve(false);
-    const item = { raw: parsePayload(payload), ctx: { ...route.ctx, ...extra } };
+    const item = { raw: parsePayload(payload), ctx: extra ? { ...route.ctx, ...extra } : route.ctx };
     return new Promise<boolean>((resolve, reject) => {
       const list = this.queue.get(route.channel) ?? [];
       list.push({ item, resolve: () => resolve(true), reject });
@@ -94,19 +93,17 @@ export class PublishBatcher {
     const batches = [...this.queue.entries()];
     this.queue.clear();
     for (const [channel, waiters] of batches) {
-      this.ingestor
-        .ingest(
-          channel,
-          waiters.map((w) => w.item),
-        )
-        .then(
-          () => {
-            for (const w of waiters) w.resolve();
-          },
-          (e: unknown) => {
-            for (const w of waiters) w.reject(e);
-          },
-        );
+      // Only the callbacks wait for the commit; the items are not kept meanwhile.
+      const items = waiters.map((w) => w.item);
+      const settled = waiters.map(({ resolve, reject }) => ({ resolve, reject }));
+      this.ingestor.ingest(channel, items).then(
+        () => {
+          for (const w of settled) w.resolve();
+        },
+        (e: unknown) => {
+          for (const w of settled) w.reject(e);
+        },
+      );
     }
   }
 }
@@ -185,7 +182,7 @@ async function startEmbedded(d: MqttDeps, wanted: number): Promise<MqttIngest> {
         .then((valid) => {
           // A revoked key or device is disconnected (no PUBACK) at its next publish.
           if (!valid) throw new Error('credentials revoked');
-          return batcher.submit(packet.topic, payload);
+          return batcher.submit(packet.topic, payload, undefined, route);
         })
         .then(
           () => done(null),

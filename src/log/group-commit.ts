@@ -1,7 +1,7 @@
 /**
- * Group commit: appends that arrive in the same event-loop turn share one transaction,
- * so one fsync acknowledges many requests. Each caller's promise settles after that
- * commit, never before.
+ * Group commit: one commit runs at a time; appends that arrive while it runs (or, with
+ * `gatherTurn`, in the same event-loop turn) share the next transaction, so one fsync
+ * acknowledges many requests. Each caller's promise settles after that commit, never before.
  */
 import { AppError } from '../core/index.ts';
 
@@ -17,11 +17,21 @@ export class GroupCommitter<I, O> {
   private running: Promise<void> | undefined;
   private closed = false;
 
-  /** `commit` receives every queued item in order and returns one outcome per item. */
+  private readonly maxItemsPerCommit: number;
+  private readonly gatherTurn: boolean;
+
+  /**
+   * `commit` receives every queued item in order and returns one outcome per item.
+   * `gatherTurn` (default true): when idle, wait for the rest of this event-loop turn before
+   * committing, so the appends made in it join; when false the first append commits at once.
+   */
   constructor(
     private readonly commit: (items: I[]) => Promise<O[]> | O[],
-    private readonly maxItemsPerCommit = 20_000,
-  ) {}
+    opts: { maxItemsPerCommit?: number; gatherTurn?: boolean } = {},
+  ) {
+    this.maxItemsPerCommit = opts.maxItemsPerCommit ?? 20_000;
+    this.gatherTurn = opts.gatherTurn ?? true;
+  }
 
   submit(items: readonly I[]): Promise<O[]> {
     if (this.closed) {
@@ -48,8 +58,11 @@ export class GroupCommitter<I, O> {
   }
 
   private async drainSoon(): Promise<void> {
-    // Let every request parsed in this turn join the same transaction.
-    await new Promise<void>((r) => setImmediate(r));
+    // Let every request parsed in this turn join the same transaction — or, without
+    // `gatherTurn`, the appends of this synchronous run. Either way the drain starts after
+    // `submit` has set `running`, even if the first commit throws synchronously.
+    if (this.gatherTurn) await new Promise<void>((r) => setImmediate(r));
+    else await Promise.resolve();
     try {
       while (this.queue.length > 0) {
         const batch: Waiter<I, O>[] = [];

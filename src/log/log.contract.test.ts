@@ -171,4 +171,18 @@ describe('group commit', () => {
     await g.close();
     await expect(g.submit([1])).rejects.toMatchObject({ code: 'PW_SHUTTING_DOWN', status: 503 });
   });
+
+  it('keeps committing after a commit that throws at once when it does not wait for the turn', async () => {
+    const { GroupCommitter } = await import('./group-commit.ts');
+    let calls = 0;
+    const g = new GroupCommitter<number, number>(
+      (xs) => {
+        if (calls++ === 0) throw new Error('cannot serialise');
+        return xs;
+      },
+      { gatherTurn: false },
+    );
+    await expect(g.submit([1])).rejects.toThrow('cannot serialise');
+    await expect(g.submit([2])).resolves.toEqual([2]);
+  });
 });

@@ -89,10 +89,12 @@ export function ingestRoutes(app: FastifyInstance, d: HttpDeps): void {
     const ctx = { source: keySource(key), history: historyHeader(req) };
     if (call === 'batch') {
       if (!Array.isArray(body.batch)) throw new AppError('PW_SEGMENT_INVALID', 'batch must be an array of messages', { pointer: '/batch' });
+      // One context object for the whole batch: the Segment door builds its options once per context.
+      const batchCtx = { ...ctx, batchSentAt: body.sentAt };
       const outcomes = (
         await d.ingestor.ingest(
           'segment',
-          body.batch.map((raw) => ({ raw, ctx: { ...ctx, batchSentAt: body.sentAt } })),
+          body.batch.map((raw) => ({ raw, ctx: batchCtx })),
           { bodyBytes: contentLength(req) },
         )
       ).map((o) => o[0] as EventOutcome);

@@ -7,7 +7,9 @@
  * 1. baseline: reads the whole log in 2,000-event pages (`log.read`) — the raw read rate;
  * 2. folds it with `rebuildState` — every projection, one write transaction per 2,000 events.
  * `ratio` = fold rate / read rate. Also reported: the live consumer (projections + detectors,
- * live events: timers scheduled) over a fresh copy of the same mix.
+ * live events: timers scheduled) over a fresh copy of the same mix, and each phase's CPU time
+ * per event (`process.cpuUsage`, every thread of the process) — steadier than rates on a loaded
+ * machine; `cpu_ratio` = read CPU per event / fold CPU per event.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,6 +100,12 @@ export function eventMix(n: number, history: boolean): CloudEvent[] {
   return out;
 }
 
+/** CPU time (user + system, all threads of this process) since `from`, in µs. */
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return d.user + d.system;
+}
+
 async function seededLog(dir: string, name: string, events: CloudEvent[]) {
   const clock = new FakeClock(BASE + events.length * 50);
   const store = await openStore({ sqliteFile: path.join(dir, `${name}.db`) });
@@ -116,6 +124,7 @@ export async function runProjectionsBench(opts: { quick: boolean }): Promise<Rec
     const head = await log.head();
 
     // 1. Baseline: the raw read rate of the same log, same page size.
+    let cpu = process.cpuUsage();
     let t = performance.now();
     let read = 0;
     for (let pos = 0; pos < head; ) {
@@ -125,16 +134,20 @@ export async function runProjectionsBench(opts: { quick: boolean }): Promise<Rec
       pos = (page[page.length - 1] as LoggedEvent).seq;
     }
     const readS = (performance.now() - t) / 1000;
+    const readCpuUs = cpuSince(cpu);
 
     // 2. Every projection folding the whole log.
+    cpu = process.cpuUsage();
     t = performance.now();
     const rebuilt = await rebuildState({ log, store, timers: openTimerStore(store, clock), clock, batchSize: 2_000 });
     const foldS = (performance.now() - t) / 1000;
+    const foldCpuUs = cpuSince(cpu);
     await log.close();
     await store.close();
 
     // 3. The live consumer (projections + detectors, timers scheduled) over live events.
     const live = await seededLog(dir, 'live', eventMix(n, false));
+    cpu = process.cpuUsage();
     t = performance.now();
     const consumer = startStateConsumer({
       log: live.log,
@@ -145,6 +158,7 @@ export async function runProjectionsBench(opts: { quick: boolean }): Promise<Rec
     });
     await consumer.caughtUp(await live.log.head());
     const liveS = (performance.now() - t) / 1000;
+    const liveCpuUs = cpuSince(cpu);
     await consumer.stop();
     await live.log.close();
     await live.store.close();
@@ -157,9 +171,13 @@ export async function runProjectionsBench(opts: { quick: boolean }): Promise<Rec
       live_events_per_s: Math.round(n / liveS),
       log_read_events_per_s: Math.round(read / readS),
       ratio: round(rebuilt.events / foldS / (read / readS), 3),
+      fold_cpu_us_per_event: round(foldCpuUs / rebuilt.events, 1),
+      live_cpu_us_per_event: round(liveCpuUs / n, 1),
+      read_cpu_us_per_event: round(readCpuUs / read, 2),
+      cpu_ratio: round(readCpuUs / read / (foldCpuUs / rebuilt.events), 3),
     };
     console.log(
-      `folded ${rebuilt.events} events through ${result.projections} projections at ${result.events_per_s} ev/s; live consumer (with detectors) ${result.live_events_per_s} ev/s; raw log read ${result.log_read_events_per_s} ev/s; ratio ${result.ratio}`,
+      `folded ${rebuilt.events} events through ${result.projections} projections at ${result.events_per_s} ev/s (${result.fold_cpu_us_per_event} µs CPU/event); live consumer (with detectors) ${result.live_events_per_s} ev/s (${result.live_cpu_us_per_event} µs CPU/event); raw log read ${result.log_read_events_per_s} ev/s (${result.read_cpu_us_per_event} µs CPU/event); ratio ${result.ratio}, CPU ratio ${result.cpu_ratio}`,
     );
     return result;
   } finally {

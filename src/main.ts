@@ -32,7 +32,7 @@ import { buildApp } from './http/index.ts';
 import { defaultDoors, Ingestor, type MqttIngest, startMqtt } from './ingest/index.ts';
 import { type EventLog, openEventLog } from './log/index.ts';
 import { choosePort, Metrics } from './ops/index.ts';
-import { type StateConsumer, startStateConsumer } from './state/index.ts';
+import { assertStateComplete, type StateConsumer, startStateConsumer } from './state/index.ts';
 import { openStore, type Store, sqliteFileIn } from './store/index.ts';
 
 export interface Pitwall {
@@ -136,6 +136,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
   dispatcher.start();
   try {
     if (config.decide) {
+      await assertStateComplete(store.db); // an interrupted `pitwall state rebuild` must be run again first
       const timers = openTimerStore(store, clock);
       const consumer = startStateConsumer({
         log,

@@ -133,4 +133,50 @@ describe('data quality, wired into the server', () => {
     expect(await get('/v1/quality?cursor=bogus')).toMatchObject({ status: 400, body: { code: 'PW_QUERY_INVALID' } });
     expect(await get('/v1/quality', ingestOnly)).toMatchObject({ status: 403, body: { code: 'PW_AUTH_SCOPE' } });
   });
+
+  it('a device that resends its readings shows its duplicate rate and, at half its traffic, degrades (duplicates)', async () => {
+    clock.set(Math.ceil(clock.now() / MIN) * MIN); // the start of a receive minute
+    const start = clock.now();
+    const batch = Array.from({ length: 10 }, (_, i) => ({
+      specversion: '1.0',
+      id: `resend-${i}`,
+      source: 'urn:dev:resender',
+      type: 'sensor.reading',
+      deviceid: 'thermo-3',
+      time: iso(start - (10 - i) * SEC),
+      data: { n: 'coldroom_temp', u: 'Cel', v: 4 + i / 10, t: (start - (10 - i) * SEC) / 1000 },
+    }));
+    const send = async () => {
+      const res = await fetch(`${pw.httpUrl}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/cloudevents-batch+json' },
+        body: JSON.stringify(batch),
+      });
+      await settle();
+      return (await res.json()) as { accepted: number; duplicates: number };
+    };
+    expect(await send()).toMatchObject({ accepted: 10, duplicates: 0 });
+    clock.advance(5 * SEC);
+    expect(await send()).toMatchObject({ accepted: 0, duplicates: 10 }); // the gateway resends all of it
+    expect((await get('/v1/quality/thermo-3')).body).toMatchObject({ score: 100, flags: [] }); // counted once its minute is over
+
+    // The minute has ended and settled: the next fold of anything (here another device's reading) counts it.
+    clock.set(start + MIN + 10 * SEC);
+    expect(await probe(4.4)).toBe(200);
+    const q = await get('/v1/quality/thermo-3');
+    expect(q.body).toMatchObject({ source: 'thermo-3', degraded: true, trusted: false, score: 50 });
+    expect(q.body.flags).toMatchObject([{ kind: 'duplicates', detail: '10 of last 20 (50%)' }]);
+    const degraded = (await pw.log.query({ type: 'quality.degraded', order: 'asc', limit: 100 })).filter(
+      (e) => (e.event.data as { source: string }).source === 'thermo-3',
+    );
+    expect(degraded).toHaveLength(1);
+    expect((degraded[0]?.event.data as { reasons: string[] } | undefined)?.reasons[0]).toMatch(/^duplicates: /);
+
+    // Counted once: another fold and the timer leave the count as it is.
+    clock.advance(MIN);
+    expect(await probe(4.5)).toBe(200);
+    await pw.timerRunner?.tick();
+    await settle();
+    expect((await get('/v1/quality/thermo-3')).body.flags).toMatchObject([{ kind: 'duplicates', detail: '10 of last 20 (50%)' }]);
+  });
 });

@@ -195,4 +195,38 @@ describe('shipments over HTTP', () => {
       expect(r.body.code).toBe('PW_QUERY_INVALID');
     }
   });
+  it('a returned shipment clears its delay and breach conditions; a raise folded after the end opens nothing', async () => {
+    const now = clock.now();
+    await post([
+      ev('created', 'shp-ret', now, { ...LANE, promised_at: iso(now + H) }),
+      ev('status', 'shp-ret', now, { status: 'exception' }),
+      ev('condition', 'shp-ret', now, { kind: 'shock', value: 14, unit: 'g' }),
+    ]);
+    const open = async () =>
+      ((await get('/v1/conditions?status=open&limit=100')).body.conditions as { key: string }[])
+        .map((c) => c.key)
+        .filter((k) => k.startsWith('shp-ret'));
+    expect((await open()).sort()).toEqual(['shp-ret', 'shp-ret:shock']);
+    clock.set(now + 2 * H);
+    await post([ev('status', 'shp-ret', now + 2 * H, { status: 'returned' })]);
+    expect(await open()).toEqual([]);
+
+    // A detector that read the shipment before the return was folded appends its raise afterwards
+    // (the log has it after the return): the condition stays closed, live and on rebuild alike.
+    const late = (type: string, id: string, data: Record<string, unknown>) => ({
+      event: { specversion: '1.0' as const, id, source: 'pitwall:detector/test', type, time: iso(now + 2 * H), data },
+      receivedAt: clock.now(),
+    });
+    await pw.log.append([
+      late('shipment.delayed', 'late-delay', { shipment_id: 'shp-ret', reason: 'stalled' }),
+      late('shipment.condition_breach', 'late-breach', { shipment_id: 'shp-ret', kind: 'shock', value: 15 }),
+    ]);
+    await settle();
+    expect(await open()).toEqual([]);
+    // Delivery of another shipment followed by a late raise: the same.
+    await post([ev('created', 'shp-del', now, { ...LANE, promised_at: iso(now + 48 * H) }), ev('delivered', 'shp-del', now + 2 * H)]);
+    await pw.log.append([late('shipment.delayed', 'late-delay-2', { shipment_id: 'shp-del', reason: 'stalled' })]);
+    await settle();
+    expect(((await get('/v1/conditions?status=open&key=shp-del')).body.conditions as unknown[]).length).toBe(0);
+  });
 });

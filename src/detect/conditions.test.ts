@@ -32,6 +32,13 @@ const rules: ConditionRule[] = [
     summary: (e) => `device ${(e.data as { device_id: string }).device_id} silent`,
   },
   { type: 'device.back', action: 'clear', kind: 'device.silent', key: (e) => (e.data as { device_id?: string }).device_id },
+  {
+    type: 'device.retired',
+    action: 'clear',
+    terminal: true,
+    kind: 'device.silent',
+    key: (e) => (e.data as { device_id?: string }).device_id,
+  },
 ];
 
 let seq = 0;
@@ -145,6 +152,22 @@ describeEachBackend('conditions projection', (make) => {
     await fold(batch); // the consumer crashed before its ack
     const all = await listConditions(store.db, { limit: 10 });
     expect(all.map((c) => [c.status, c.raiseCount])).toEqual([['cleared', 2]]);
+  });
+
+  it('a terminal clear is sticky: a raise folded after it opens nothing, with or without an open condition before', async () => {
+    // d1: open, then ended; a raise the detector appended from state read before the fold comes after.
+    await fold([logged('device.silent', { device_id: 'd1' }, T0)]);
+    await fold([logged('device.retired', { device_id: 'd1' }, T0 + MIN), logged('device.silent', { device_id: 'd1' }, T0 + 2 * MIN)]);
+    // d2: ended with nothing open; a raise arrives (by position) later, stamped earlier.
+    await fold([logged('device.retired', { device_id: 'd2' }, T0 + 5 * MIN)]);
+    await fold([logged('device.silent', { device_id: 'd2' }, T0 + 4 * MIN)]);
+    expect(await listConditions(store.db, { status: 'open', limit: 10 })).toEqual([]);
+    const all = await listConditions(store.db, { limit: 10 });
+    expect(all.map((c) => [c.key, c.status, c.raiseCount])).toEqual([['d1', 'cleared', 1]]);
+    // An ordinary clear stays non-terminal: d3 can be raised again after it.
+    await fold([logged('device.silent', { device_id: 'd3' }, T0), logged('device.back', { device_id: 'd3' }, T0 + MIN)]);
+    await fold([logged('device.silent', { device_id: 'd3' }, T0 + 2 * MIN)]);
+    expect((await listConditions(store.db, { status: 'open', limit: 10 })).map((c) => c.key)).toEqual(['d3']);
   });
 
   it('pages newest first with a cursor pair', async () => {

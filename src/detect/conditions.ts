@@ -9,6 +9,9 @@
  *   one refreshes it (`last_raised_ms`, `raise_count`, details); a new one gets a deterministic
  *   id from the raising event, so re-folding the same event never makes a second condition.
  * - A clear closes the open condition for its key; a clear with none open changes nothing.
+ * - A **terminal** clear (rule `terminal: true`) is also remembered in `condition_terminals`: every
+ *   raise for that (kind, key) folded after it is ignored, so a detector that read state before a
+ *   delivery was folded cannot reopen a condition for a shipment that is done.
  * - `condition.acknowledged` (appended by `POST /v1/conditions/:id/acknowledge`) moves a
  *   `raised` condition to `acknowledged`; on a cleared one it records who and when but it
  *   stays `cleared`.
@@ -56,7 +59,7 @@ export function createConditionsProjection(rules: readonly ConditionRule[]): Pro
   for (const r of rules) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
   return {
     name: 'conditions',
-    tables: ['conditions'],
+    tables: ['conditions', 'condition_terminals'],
     handles: (e) => byType.has(e.type) || e.type === CONDITION_ACKNOWLEDGED,
     async apply(db, events) {
       for (const le of events) {
@@ -84,6 +87,21 @@ async function applyRule(db: Db, rule: ConditionRule, le: LoggedEvent): Promise<
   const key = rule.key(e);
   if (key === undefined) return;
   const at = eventTimeMs(e);
+  if (rule.action === 'clear' && rule.terminal) {
+    await db
+      .insertInto('condition_terminals')
+      .values({ kind: rule.kind, key, cleared_ms: at, event_id: e.id, updated_seq: le.seq })
+      .onConflict((oc) => oc.columns(['kind', 'key']).doNothing())
+      .execute();
+  } else if (rule.action === 'raise') {
+    const done = await db
+      .selectFrom('condition_terminals')
+      .select('updated_seq')
+      .where('kind', '=', rule.kind)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    if (done) return; // the subject is finished: a raise folded after its terminal clear opens nothing
+  }
   // Idempotent by position across every condition of this (kind, key), open or not: a replayed
   // batch must not find the condition it cleared closed and raise a new one.
   const newest = await db

@@ -34,20 +34,43 @@ export interface StateDb {
 
 export type TableName = keyof Database & string;
 
+export interface WriteTransactionOptions {
+  /**
+   * SQLite: commit without an fsync of its own (`synchronous = NORMAL` for this transaction
+   * only; ADR 0011). Only for writes that count once a later fsynced commit on the same file
+   * follows — the consumer's ack or an append — because that fsync of the WAL makes every frame
+   * before it durable; a crash before it loses both, and the work is redone. No effect on PostgreSQL.
+   */
+  deferSync?: boolean;
+}
+
 /** Runs `fn` in a write transaction: IMMEDIATE on SQLite (takes the write lock before reading). */
-export async function writeTransaction<T>(store: StateDb, fn: (db: Db) => Promise<T>): Promise<T> {
+export async function writeTransaction<T>(store: StateDb, fn: (db: Db) => Promise<T>, opts: WriteTransactionOptions = {}): Promise<T> {
   if (store.dialect === 'postgres') return store.db.transaction().execute(fn);
   return store.db.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
+    const restore = opts.deferSync ? await relaxSync(conn) : undefined;
     try {
-      const out = await fn(conn);
-      await sql`commit`.execute(conn);
-      return out;
-    } catch (e) {
-      await sql`rollback`.execute(conn).catch(() => undefined);
-      throw e;
+      await sql`begin immediate`.execute(conn);
+      try {
+        const out = await fn(conn);
+        await sql`commit`.execute(conn);
+        return out;
+      } catch (e) {
+        await sql`rollback`.execute(conn).catch(() => undefined);
+        throw e;
+      }
+    } finally {
+      if (restore !== undefined) await sql.raw(`pragma synchronous = ${restore}`).execute(conn);
     }
   });
+}
+
+/** Sets `synchronous = NORMAL` on the connection; returns the level to restore. */
+async function relaxSync(conn: Db): Promise<number> {
+  const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(conn);
+  const level = Number(rows[0]?.synchronous ?? 2);
+  if (level > 1) await sql`pragma synchronous = NORMAL`.execute(conn);
+  return level;
 }
 
 export interface Projection {
@@ -72,6 +95,11 @@ export interface ConditionRule {
   type: string;
   /** `raise` opens (or refreshes) the condition for its key; `clear` closes the open one. */
   action: 'raise' | 'clear';
+  /**
+   * A clear that is final (a shipment delivered, returned, cancelled): every later raise for the
+   * key is ignored, even one a detector appended after it from state read before the fold.
+   */
+  terminal?: boolean;
   /** The condition kind, e.g. `device.silent` (a clear rule names the kind it clears). */
   kind: string;
   /** What the condition is about, from the event (e.g. the device id); undefined skips it. */

@@ -9,7 +9,7 @@ import { SqliteTimerStore } from './sqlite-timers.ts';
 import type { TimerStore } from './timers.ts';
 
 export { backoffMs, type TickResult, type TimerHandler, TimerRunner, type TimerRunnerOptions } from './timer-runner.ts';
-export { type ClaimedTimer, firingId, type Json, type NewTimer, type Timer, type TimerStore } from './timers.ts';
+export { type ClaimedTimer, firingId, type Json, type NewTimer, type ScheduleOptions, type Timer, type TimerStore } from './timers.ts';
 
 /** The timer store for the configured store: single writer (SQLite) or SKIP LOCKED (PostgreSQL). */
 export function openTimerStore(store: Store, clock: Clock): TimerStore {

@@ -69,6 +69,11 @@ export class PostgresTimerStore implements TimerStore {
     return ((await this.pool.query('DELETE FROM timers WHERE key = $1', [key])).rowCount ?? 0) > 0;
   }
 
+  async cancelMany(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    return (await this.pool.query('DELETE FROM timers WHERE key = ANY($1::text[])', [[...keys]])).rowCount ?? 0;
+  }
+
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedTimer[]> {
     checkClaimArgs(limit, leaseMs);
     const now = this.clock.now();

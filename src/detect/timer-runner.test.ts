@@ -120,4 +120,34 @@ describe('timer runner', () => {
     await stopped;
     expect(await timers.count()).toBe(0);
   });
+
+  it('when started, claims the next batch while an earlier one is still firing, up to `rounds` at once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
+    await timers.scheduleMany(['a', 'b', 'c', 'd', 'e', 'f'].map((key) => ({ key, dueAt: clock.now(), payload: null })));
+    const started: string[] = [];
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    // Every handler waits (a commit that takes long): with one round at a time only `a` and `b` would start.
+    const runner = new TimerRunner(
+      timers,
+      clock,
+      async (t) => {
+        started.push(t.key);
+        await held;
+      },
+      { batch: 2, rounds: 2, maxIdleMs: 100 },
+    );
+    runner.start();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(started.sort()).toEqual(['a', 'b', 'c', 'd']);
+    release();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(started.sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    const stopped = runner.stop();
+    await vi.advanceTimersByTimeAsync(100);
+    await stopped;
+    expect(await timers.count()).toBe(0);
+  });
 });

@@ -3,7 +3,9 @@
  * exponential backoff. `tick()` does one round and is all tests need; `start()` repeats it on
  * a real-time loop that asks the Clock what is due and sleeps (setTimeout) until the next
  * timer, at most `maxIdleMs` at a time so a faster-running clock or a newly scheduled earlier
- * timer is noticed (call `wake()` to notice it at once).
+ * timer is noticed (call `wake()` to notice it at once). The loop claims the next batch while up
+ * to `rounds` earlier ones are still firing, so a slow handler (an append waiting for its
+ * commit) does not hold back timers falling due behind it.
  */
 import type { Clock } from '../core/index.ts';
 import type { ClaimedTimer, TimerStore } from './timers.ts';
@@ -24,6 +26,12 @@ export interface TimerRunnerOptions {
   backoffMaxMs?: number;
   /** Longest real-time sleep of the loop between rounds. */
   maxIdleMs?: number;
+  /**
+   * Rounds the loop (`start()`) keeps firing at once (default 4): it claims the next batch while
+   * earlier ones wait for their handlers (e.g. an append's commit), so a slow commit no longer
+   * caps the firing rate at batch / commit time. Claims are exclusive, so rounds never overlap.
+   */
+  rounds?: number;
   /** Told about every handler failure (the timer is retried) and every failed round. */
   onError?: (error: unknown, timer: ClaimedTimer | undefined) => void;
 }
@@ -49,6 +57,7 @@ export class TimerRunner {
   private readonly baseMs: number;
   private readonly maxMs: number;
   private readonly maxIdleMs: number;
+  private readonly rounds: number;
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -64,11 +73,16 @@ export class TimerRunner {
     this.baseMs = opts.backoffBaseMs ?? 1000;
     this.maxMs = opts.backoffMaxMs ?? 3_600_000;
     this.maxIdleMs = opts.maxIdleMs ?? 1000;
+    this.rounds = Math.max(1, opts.rounds ?? 4);
   }
 
   /** One round: claim what is due now, fire it, complete or schedule a retry. */
   async tick(): Promise<TickResult> {
-    const claimed = await this.store.claimDue(this.batch, this.leaseMs);
+    return this.fire(await this.store.claimDue(this.batch, this.leaseMs));
+  }
+
+  /** Fires a claimed batch: runs the handlers, completes the successes, schedules retries. */
+  private async fire(claimed: ClaimedTimer[]): Promise<TickResult> {
     const results = await Promise.allSettled(claimed.map(async (t) => this.handler(t)));
     const done: ClaimedTimer[] = [];
     let retried = 0;
@@ -109,10 +123,20 @@ export class TimerRunner {
   }
 
   private async run(): Promise<void> {
+    const firing = new Set<Promise<unknown>>();
     while (this.running) {
       let wait: number;
       try {
-        const r = await this.tick();
+        const claimed = await this.store.claimDue(this.batch, this.leaseMs);
+        if (claimed.length > 0) {
+          const round: Promise<unknown> = this.fire(claimed)
+            .catch((e) => this.opts.onError?.(e, undefined))
+            .finally(() => firing.delete(round));
+          firing.add(round);
+        }
+        // At most `rounds` firing at once: wait for one to finish before claiming more.
+        if (firing.size >= this.rounds) await Promise.race(firing);
+        const r = { claimed: claimed.length };
         if (r.claimed === this.batch) wait = 0;
         else {
           const next = await this.store.nextDueAt();
@@ -125,6 +149,7 @@ export class TimerRunner {
       }
       if (this.running) await this.sleep(wait);
     }
+    await Promise.all(firing);
   }
 
   private sleep(ms: number): Promise<void> {

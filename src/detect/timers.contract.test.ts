@@ -173,6 +173,20 @@ describeEachBackend('timer store contract', (make) => {
     expect(await timers.complete('k', fresh?.token ?? '')).toBe(true);
   });
 
+  it('cancels many timers at once and counts the ones that existed', async () => {
+    await timers.scheduleMany([
+      { key: 'a', dueAt: clock.now() + MIN, payload: {} },
+      { key: 'b', dueAt: clock.now() + MIN, payload: {} },
+      { key: 'c', dueAt: clock.now() + MIN, payload: {} },
+    ]);
+    expect(await timers.cancelMany([])).toBe(0);
+    expect(await timers.cancelMany(['a', 'c', 'missing'], { deferSync: true })).toBe(2);
+    expect(await timers.get('a')).toBeUndefined();
+    expect(await timers.get('c')).toBeUndefined();
+    expect((await timers.get('b'))?.key).toBe('b');
+    expect(await timers.count()).toBe(1);
+  });
+
   it('does not let a stale claimer complete a timer scheduled again or cancelled meanwhile', async () => {
     await timers.scheduleMany([
       { key: 'again', dueAt: clock.now(), payload: 1 },

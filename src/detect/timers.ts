@@ -59,15 +59,26 @@ export interface Timer {
   lastError: string | undefined;
 }
 
+export interface ScheduleOptions {
+  /**
+   * SQLite: commit without an fsync of its own, for a caller that always makes a later fsynced
+   * commit on the same file before the timers count — the state consumer, whose ack follows and
+   * whose batch is replayed after a crash (ADR 0011). Ignored on PostgreSQL.
+   */
+  deferSync?: boolean;
+}
+
 export interface TimerStore {
   /** Creates or replaces the timer for `key`; replacing resets attempts and voids any claim. */
   schedule(key: string, dueAt: number, payload: Json): Promise<void>;
   /** `schedule` for many timers in one transaction (a later duplicate key wins). */
-  scheduleMany(timers: readonly NewTimer[]): Promise<void>;
+  scheduleMany(timers: readonly NewTimer[], opts?: ScheduleOptions): Promise<void>;
   /** Moves an existing timer, keeping its payload; false when there is none. */
   reschedule(key: string, dueAt: number): Promise<boolean>;
   /** Removes the timer; false when there was none. */
   cancel(key: string): Promise<boolean>;
+  /** `cancel` for many keys in one transaction; how many timers were removed. */
+  cancelMany(keys: readonly string[], opts?: ScheduleOptions): Promise<number>;
   /**
    * Claims up to `limit` timers that are ready (due and not leased, or lease expired) at
    * `clock.now()`, earliest first; leases them for `leaseMs` and counts an attempt.

@@ -5,7 +5,8 @@
  * Terminology:
  * - **door**: one way in (CloudEvents HTTP, Segment, SenML over HTTP or MQTT, …) that
  *   turns one received **item** (a message, a pack, a payload) into canonical events.
- * - **outcome**: per event — accepted, duplicate or rejected (with code and pointer).
+ * - **outcome**: per event — accepted, duplicate or rejected (with code and pointer). Duplicates
+ *   are counted per source and minute for the quality monitor (duplicates.ts).
  */
 import type { Clock } from '../core/index.ts';
 import { AppError, isAppError, uuidv7 } from '../core/index.ts';
@@ -13,6 +14,7 @@ import type { CloudEvent, SchemaRegistry } from '../events/index.ts';
 import type { AppendOutcome, EventLog, NewEvent } from '../log/index.ts';
 import type { Metrics } from '../ops/index.ts';
 import type { Store } from '../store/index.ts';
+import { type DuplicateSeen, recordDuplicates } from './duplicates.ts';
 import {
   addToQuarantine,
   type Channel,
@@ -72,6 +74,10 @@ interface Staged {
   /** The outcomes waiting for the log, in append order, and each one's event source (for metrics). */
   waiting: (EventOutcome & { status: 'accepted' | 'duplicate' })[];
   sources: string[];
+  /** Each waiting event's `deviceid` extension, for the duplicate counts ('' when none; null: not counted, history mode). */
+  devices: (string | null)[];
+  /** False on a replay, whose duplicates are not a sender's resends. */
+  countDuplicates: boolean;
   quarantine: QuarantineEntry[];
   appended: Promise<AppendOutcome[]>;
 }
@@ -114,6 +120,7 @@ export class Ingestor {
   private async settle(channel: Channel, staged: Staged, tally: Tally, started: number): Promise<EventOutcome[][]> {
     const appended = await staged.appended;
     const { waiting, sources } = staged;
+    let duplicates: DuplicateSeen[] | undefined;
     for (let i = 0; i < waiting.length; i++) {
       const o = waiting[i] as Staged['waiting'][number];
       const a = appended[i];
@@ -121,8 +128,16 @@ export class Ingestor {
       o.status = a.status;
       o.seq = a.seq;
       tally.add(a.status, channel, o.type, sources[i] as string);
+      const device = staged.devices[i];
+      if (a.status === 'duplicate' && typeof device === 'string') {
+        duplicates ??= [];
+        duplicates.push({ source: sources[i] as string, device, type: o.type });
+      }
     }
     if (staged.quarantine.length > 0) await addToQuarantine(this.d.store.db, staged.quarantine);
+    // Counted in the minute of this write (not of the request's arrival): a commit that waited long
+    // cannot add to a minute the quality module may have read already.
+    if (duplicates && staged.countDuplicates) await recordDuplicates(this.d.store.db, this.d.clock.now(), duplicates);
     tally.flush();
     this.d.metrics.latency.observe({ channel }, (performance.now() - started) / 1000);
     return staged.results;
@@ -144,6 +159,7 @@ export class Ingestor {
     const toAppend: NewEvent[] = [];
     const waiting: Staged['waiting'] = [];
     const sources: string[] = [];
+    const devices: (string | null)[] = [];
     const results: EventOutcome[][] = new Array(items.length);
     for (let n = 0; n < items.length; n++) {
       const item = items[n] as IngestItem;
@@ -171,6 +187,8 @@ export class Ingestor {
           out[i] = outcome;
           waiting.push(outcome);
           sources.push(e.source);
+          // A backfill sent twice is not a sender resending live data: null leaves it uncounted.
+          devices.push(e.pitwallhistory === true ? null : typeof e.deviceid === 'string' ? e.deviceid : '');
           toAppend.push({ event: e, receivedAt });
           continue;
         }
@@ -190,7 +208,8 @@ export class Ingestor {
       }
       results[n] = out;
     }
-    return { results, waiting, sources, quarantine, appended: this.d.log.append(toAppend) };
+    const countDuplicates = opts.originallyReceivedAt === undefined;
+    return { results, waiting, sources, devices, countDuplicates, quarantine, appended: this.d.log.append(toAppend) };
   }
 
   private checkSize(door: Door, item: IngestItem): void {

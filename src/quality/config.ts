@@ -64,7 +64,7 @@ export const DEFAULT_WEIGHTS: Record<QualityFlagKind, number> = {
   out_of_range: 40,
   spike: 30,
   clock_skew: 30,
-  duplicates: 40,
+  duplicates: 50,
   rejects: 50,
 };
 

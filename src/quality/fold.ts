@@ -8,11 +8,15 @@
  */
 import { deterministicId } from '../core/index.ts';
 import { type Db, dataOf, eventTimeMs } from '../detect/index.ts';
+import { DUPLICATE_MINUTE_MS } from '../ingest/index.ts';
 import type { LoggedEvent } from '../log/index.ts';
 import { QualityMonitor, type QualityTransition } from './monitor.ts';
 import { isObservedEvent, OBSERVED_TYPES, observationsOf, QUALITY_DEGRADED, QUALITY_RECOVERED, qualitySourceOf } from './observe.ts';
 import {
+  type DuplicateRow,
   dueSources,
+  duplicatesAfter,
+  duplicatesCursor,
   loadRows,
   lockQuarantineCursor,
   type PendingTransition,
@@ -21,6 +25,7 @@ import {
   type RejectRow,
   rejectsAfter,
   type SourceRow,
+  saveDuplicatesCursor,
   saveQuarantineCursor,
   snapshotOf,
   upsertRows,
@@ -30,7 +35,10 @@ import type { QualitySettings } from './settings.ts';
 export interface FoldInput {
   /** Events in log order (any type; only observed and `quality.*` ones count, history mode skipped). */
   events: readonly LoggedEvent[];
-  /** Quarantined items received at or before this are counted as rejects. */
+  /**
+   * Quarantined items received at or before this are counted as rejects, and ingest's duplicate
+   * counts of the minutes that ended by then.
+   */
   rejectsUpTo: number;
   /**
    * How far time has come: the newest receive time of the batch, or the clock on the timer.
@@ -52,6 +60,9 @@ export interface FoldResult {
 const DEVICE_CHANNELS = new Set(['senml', 'mqtt-senml', 'mqtt-telemetry', 'mqtt-shipment']);
 const OBSERVED = new Set<string>(OBSERVED_TYPES);
 const REJECT_PAGE = 1000;
+const DUPLICATE_PAGE = 1000;
+/** A duplicate count is fed as at most this many observations (the outcome ring holds fewer by default). */
+const MAX_DUPLICATES_FED = 1000;
 const DUE_LIMIT = 500;
 /** Older unconfirmed transitions are dropped beyond this many per source. */
 const MAX_PENDING = 20;
@@ -80,6 +91,8 @@ export async function foldQuality(db: Db, lock: boolean, settings: QualitySettin
     isObservedEvent(le.event) ? qualitySourceOf(le.event) : text(dataOf(le.event).source);
 
   const { rejects, next: newCursor } = await readRejects(db, cursor, input.rejectsUpTo);
+  const dupCursor = await duplicatesCursor(db);
+  const dups = await duplicatesAfter(db, dupCursor, Math.floor(input.rejectsUpTo - DUPLICATE_MINUTE_MS), DUPLICATE_PAGE);
   const due = await dueSources(db, input.now, DUE_LIMIT + 1);
   const moreDue = due.length > DUE_LIMIT;
   const wanted = new Set<string>(due.slice(0, DUE_LIMIT));
@@ -88,6 +101,7 @@ export async function foldQuality(db: Db, lock: boolean, settings: QualitySettin
     if (s !== undefined) wanted.add(s);
   }
   for (const r of rejects) wanted.add(rejectSource(r));
+  for (const d of dups.rows) wanted.add(duplicateSource(d));
   const rows = await loadRows(db, wanted);
 
   const monitor = new QualityMonitor(settings.monitor);
@@ -165,9 +179,28 @@ export async function foldQuality(db: Db, lock: boolean, settings: QualitySettin
     watch(source);
   };
 
+  // A resend the log dropped, counted by ingest for its minute: that many duplicate
+  // observations at the minute's start (never later than they arrived).
+  const foldDuplicates = (d: DuplicateRow, seq: number) => {
+    const source = duplicateSource(d);
+    const known = recs.has(source) || eventSources.has(source);
+    if (!known && !OBSERVED.has(d.type)) return;
+    advance(d.minuteMs, seq);
+    const rec = recFor(source);
+    for (let i = Math.min(d.count, MAX_DUPLICATES_FED); i > 0; i--)
+      monitor.observe({ source, signal: d.type, value: '', eventTime: d.minuteMs, receivedAt: d.minuteMs, duplicate: true });
+    collect(rec, seq, 'duplicate', `duplicates:${d.minuteMs}:${d.source}:${d.device}:${d.type}`, []);
+    watch(source);
+  };
+  // Rejects and duplicate counts, interleaved with the batch's readings by receive time.
+  const side = [
+    ...rejects.map((r) => ({ at: r.receivedMs, fold: (seq: number) => foldReject(r, seq) })),
+    ...dups.rows.map((d) => ({ at: d.minuteMs, fold: (seq: number) => foldDuplicates(d, seq) })),
+  ].sort((a, b) => a.at - b.at);
+
   let ri = 0;
   for (const le of events) {
-    while (ri < rejects.length && (rejects[ri] as RejectRow).receivedMs <= le.receivedAt) foldReject(rejects[ri++] as RejectRow, le.seq);
+    while (ri < side.length && (side[ri] as (typeof side)[number]).at <= le.receivedAt) (side[ri++] as (typeof side)[number]).fold(le.seq);
     const source = sourceOf(le);
     if (source === undefined) continue;
     if (isObservedEvent(le.event)) {
@@ -198,19 +231,25 @@ export async function foldQuality(db: Db, lock: boolean, settings: QualitySettin
       rec.updatedSeq = le.seq;
     }
   }
-  while (ri < rejects.length) foldReject(rejects[ri++] as RejectRow, seqOf(maxSeq));
+  while (ri < side.length) (side[ri++] as (typeof side)[number]).fold(seqOf(maxSeq));
   advance(input.now, seqOf(maxSeq));
 
   const out: SourceRow[] = [];
   for (const rec of recs.values()) if (rec.changed) out.push(toRow(monitor, rec));
   await upsertRows(db, out);
   if (newCursor !== cursor) await saveQuarantineCursor(db, newCursor);
+  if (dups.through !== dupCursor) await saveDuplicatesCursor(db, dups.through);
   return { touched: out.map((r) => r.source), moreDue };
 }
 
 /** The quality source of a quarantined item: its device when the door knew it, else its source. */
 function rejectSource(r: RejectRow): string {
   return r.deviceId ?? r.source ?? `pitwall:${r.channel}`;
+}
+
+/** The quality source of a duplicate count: its device when the event named one, else its source. */
+function duplicateSource(d: DuplicateRow): string {
+  return d.device !== '' ? d.device : d.source;
 }
 
 /** Quarantined items after the cursor received up to `upTo`, and the cursor after them. */

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type Backend, describeEachBackend } from '../../test/support/backends.ts';
-import { FakeClock } from '../core/index.ts';
+import { FakeClock, isoTime } from '../core/index.ts';
+import { recordDuplicates } from '../ingest/index.ts';
 import { isSourceTrusted, QUALITY_SOURCE, QUALITY_TIMER_KEY, sourceQuality } from './index.ts';
 import { fix, type Harness, MIN, nextId, openHarness, reading, SEC, T0 } from './test-harness.ts';
 
@@ -189,6 +190,104 @@ describeEachBackend('quality module', (make) => {
     expect(scores.slice(0, 6)).toEqual([70, 70, 70, 70, 70, 70]);
     expect(scores.at(-1)).toBe(100);
     expect((await h.derived()).map((e) => e.type)).toEqual(['quality.degraded', 'quality.recovered']);
+  });
+
+  it('counts the duplicates ingest recorded once their minute has settled (on the timer), once, for device sources only', async () => {
+    await h.send(...Array.from({ length: 10 }, (_, i) => reading('d-1', 'temp', 4 + i / 10, 'Cel', T0 - (10 - i) * SEC)));
+    await recordDuplicates(h.store.db, T0 + 5 * SEC, [
+      ...Array.from({ length: 10 }, () => ({ source: 'pitwall:device/d-1', device: 'd-1', type: 'sensor.reading' })),
+      ...Array.from({ length: 3 }, () => ({ source: 'urn:shop', device: '', type: 'commerce.order_completed' })),
+    ]);
+    clock.set(T0 + 20 * SEC);
+    await h.send(reading('d-1', 'temp', 5, 'Cel', T0 + 20 * SEC));
+    expect((await sourceQuality(h.store.db, 'd-1'))?.flags).toEqual([]); // its minute is not over yet
+    expect((await h.timers.get(QUALITY_TIMER_KEY))?.dueAt).toBe(T0 + MIN + 10 * SEC); // minute end + settle time
+
+    await h.at(T0 + MIN + 10 * SEC);
+    const q = await sourceQuality(h.store.db, 'd-1');
+    expect(q).toMatchObject({ degraded: true, trusted: false, score: 52 });
+    expect(q?.flags).toMatchObject([{ kind: 'duplicates', detail: '10 of last 21 (48%)' }]);
+    expect((await h.derived()).map((e) => [e.type, (e.data as { trigger: string }).trigger])).toEqual([['quality.degraded', 'duplicate']]);
+    expect((await h.rows()).map((r) => r.source)).toEqual(['d-1']); // a storefront's resends make no quality source
+
+    await h.at(T0 + 3 * MIN);
+    expect((await sourceQuality(h.store.db, 'd-1'))?.flags).toMatchObject([{ kind: 'duplicates', detail: '10 of last 21 (48%)' }]);
+  });
+
+  it('the stale timer is not starved by unrelated traffic that keeps the log head ahead of the state group', async () => {
+    const b2 = make();
+    const h2 = await openHarness(b2, clock, SETTINGS, { consume: false });
+    try {
+      /** One round of the state group, by hand: fold, detectors, ack. */
+      const fold = async () => {
+        const batch = await h2.log.read((await h2.log.position('state')) ?? 0, 500);
+        const last = batch[batch.length - 1];
+        if (!last) return;
+        await h2.applyBatch(batch);
+        await h2.detector.onEvents?.(batch);
+        await h2.log.ack('state', last.seq);
+      };
+      const unrelated = () =>
+        h2.log.append([
+          {
+            event: {
+              specversion: '1.0',
+              id: nextId('c'),
+              source: 'shop',
+              type: 'commerce.product_viewed',
+              time: isoTime(clock.now()),
+              data: {},
+            },
+            receivedAt: clock.now(),
+          },
+        ]);
+      await h2.log.append([{ event: reading('d-s', 'temp', 4, 'Cel', T0), receivedAt: T0 }]);
+      await fold();
+      for (let i = 0; i < 4; i++) {
+        clock.set(T0 + 16 * MIN + i * SEC);
+        await unrelated(); // not folded yet when the timer looks
+        await h2.runner.tick();
+        await fold();
+      }
+      const q = await sourceQuality(h2.store.db, 'd-s');
+      expect(q?.flags.map((f) => f.kind)).toEqual(['stale']);
+      expect(q).toMatchObject({ degraded: true, trusted: false });
+    } finally {
+      await h2.close();
+      await b2.cleanup();
+    }
+  });
+
+  it('emits every transition a batch found, even for more than 500 sources (paged)', async () => {
+    // 650 sources whose fold at position 7 found a transition not yet in the log (written as the fold writes them).
+    const rows = Array.from({ length: 650 }, (_, i) => {
+      const source = `dev-${String(i).padStart(4, '0')}`;
+      const id = nextId('t');
+      const pending = [
+        { id, type: 'quality.degraded', at: T0, score: 50, reasons: ['stale: test'], seq: 7, trigger: 'stale', causedBy: [] },
+      ];
+      return {
+        source,
+        score: 50,
+        trusted: 0,
+        degraded: 1,
+        flags: '[]',
+        last_received_ms: T0,
+        updated_ms: T0,
+        pending: JSON.stringify(pending),
+        has_pending: 7,
+      };
+    });
+    for (let i = 0; i < rows.length; i += 100)
+      await h.store.db
+        .insertInto('quality_sources')
+        .values(rows.slice(i, i + 100))
+        .execute();
+    const batch = [{ seq: 7, event: reading('dev-0000', 'temp', 4, 'Cel', T0), receivedAt: T0, history: false }];
+    await h.detector.onEvents?.(batch);
+    await h.settle();
+    const degraded = await h.log.query({ type: 'quality.degraded', order: 'asc', limit: 1000 });
+    expect(new Set(degraded.map((l) => l.event.subject)).size).toBe(650);
   });
 
   it('history-mode readings are not observed: no row, no timer, no event', async () => {

@@ -26,8 +26,8 @@
  *   says when. Time passes as the log says: a fold judges every source whose stale time comes
  *   before the receive time of the next thing it folds stale at that stale time (so a rebuild and
  *   a backlog reach the verdicts live operation reached). When nothing arrives, one durable timer
- *   (`quality:stale`, due at the earliest `stale_at_ms`) does the same by the clock, but only while
- *   the state group has folded the whole log. Its `quality.degraded` is folded back like any
+ *   (`quality:stale`, due at the earliest `stale_at_ms`) does the same by the clock, once the state
+ *   group has folded the log as it was when the firing began (a fixed position: no starvation). Its `quality.degraded` is folded back like any
  *   derived event: the fold re-judges the source at the event's time.
  */
 import {
@@ -43,15 +43,19 @@ import {
   writeTransaction,
 } from '../detect/index.ts';
 import type { CloudEvent } from '../events/index.ts';
+import { DUPLICATE_MINUTE_MS } from '../ingest/index.ts';
 import { foldQuality } from './fold.ts';
 import { isObservedEvent, QUALITY_DEGRADED, QUALITY_RECOVERED } from './observe.ts';
 import {
+  duplicatesCursor,
+  firstDuplicateAfter,
   firstRejectAfter,
   nextStaleAt,
   type PendingTransition,
   pendingOf,
   quarantineCursor,
   rowsWithPending,
+  type SourceRow,
   TIMER_PENDING,
 } from './rows.ts';
 import { parseQualitySettings } from './settings.ts';
@@ -70,6 +74,11 @@ const PENDING_ROWS = 500;
 /** Ids appended by this process whose events may not be folded yet; bounded. */
 const EMITTED_MEMORY = 10_000;
 
+/** The stale timer's payload while it waits for the group: the log head and the clock when it began. */
+const waitOf = (p: unknown): { head: number; asOf: number } | undefined => {
+  const w = p as { head?: unknown; asOf?: unknown } | null;
+  return typeof w?.head === 'number' && typeof w.asOf === 'number' ? { head: w.head, asOf: w.asOf } : undefined;
+};
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const scoreOf = (e: CloudEvent): number => {
   const s = dataOf(e).score;
@@ -113,7 +122,16 @@ export function createQualityModule(ctx: DecideContext, raw: unknown): DecideMod
 
   /** Appends the pending transitions that `wanted` selects; the log dedupes repeats by id. */
   const emitPending = async (fromSeq: number, wanted: (p: PendingTransition) => boolean): Promise<void> => {
-    const rows = await rowsWithPending(store.db, fromSeq, PENDING_ROWS);
+    let after: { mark: number; source: string } | undefined;
+    for (;;) {
+      const rows = await rowsWithPending(store.db, fromSeq, PENDING_ROWS, after);
+      await emitRows(rows, wanted);
+      const last = rows[rows.length - 1];
+      if (rows.length < PENDING_ROWS || !last) return;
+      after = { mark: Number(last.has_pending), source: last.source };
+    }
+  };
+  const emitRows = async (rows: readonly SourceRow[], wanted: (p: PendingTransition) => boolean): Promise<void> => {
     const events = rows.flatMap((row) =>
       pendingOf(row)
         .filter((p) => wanted(p) && !emitted.has(p.id))
@@ -135,13 +153,15 @@ export function createQualityModule(ctx: DecideContext, raw: unknown): DecideMod
     for (const e of events) emitted.add(e.id);
   };
 
-  /** When the timer must fire next: the earliest stale time, or when waiting rejects have settled. */
+  /** When the timer must fire next: the earliest stale time, or when waiting rejects (or duplicate counts) have settled. */
   const nextDue = async (): Promise<number | undefined> => {
     const stale = await nextStaleAt(store.db);
     const firstReject = await firstRejectAfter(store.db, await quarantineCursor(store.db));
     const rejects = firstReject === undefined ? undefined : firstReject + settings.rejectSettleMs;
-    if (stale === undefined) return rejects;
-    return rejects === undefined ? stale : Math.min(stale, rejects);
+    const firstDup = await firstDuplicateAfter(store.db, await duplicatesCursor(store.db));
+    const dups = firstDup === undefined ? undefined : firstDup + DUPLICATE_MINUTE_MS + settings.rejectSettleMs;
+    const all = [stale, rejects, dups].filter((t): t is number => t !== undefined);
+    return all.length === 0 ? undefined : Math.min(...all);
   };
 
   const detector: Detector = {
@@ -158,21 +178,26 @@ export function createQualityModule(ctx: DecideContext, raw: unknown): DecideMod
       const next = await nextDue();
       if (next === undefined) return;
       const current = await timers.get(QUALITY_TIMER_KEY);
-      if (!current || current.dueAt > next) await timers.schedule(QUALITY_TIMER_KEY, next, {});
+      // Keeps the payload: a firing waiting for the group to fold a fixed position keeps its target.
+      if (!current || current.dueAt > next) await timers.schedule(QUALITY_TIMER_KEY, next, current?.payload ?? {});
     },
 
     async fire(timer) {
       if (timer.key !== QUALITY_TIMER_KEY) return;
       const now = clock.now();
-      // While the state group still has events to fold (a backlog after a restart, or a batch in
-      // flight), what looks silent may just not be folded yet: the fold of those events judges
-      // staleness by their receive times instead, and the timer looks again shortly.
-      if (((await log.position(STATE_GROUP)) ?? 0) < (await log.head())) {
-        await timers.schedule(QUALITY_TIMER_KEY, now + MIN_REARM_MS, {});
+      // While the state group has not folded what the log held when this judgement began (a
+      // backlog after a restart, or a batch in flight), what looks silent may just not be folded
+      // yet: the timer looks again shortly, waiting for that position — a fixed one, so steady
+      // unrelated traffic that keeps the head ahead cannot starve it — and then judges as of then.
+      const waiting = waitOf(timer.payload);
+      const target = waiting?.head ?? (await log.head());
+      const asOf = waiting?.asOf ?? now;
+      if (((await log.position(STATE_GROUP)) ?? 0) < target) {
+        await timers.schedule(QUALITY_TIMER_KEY, now + MIN_REARM_MS, { head: target, asOf });
         return;
       }
       const r = await writeTransaction(store, (db) =>
-        foldQuality(db, lock, settings, { events: [], rejectsUpTo: now - settings.rejectSettleMs, now, fromTimer: true }),
+        foldQuality(db, lock, settings, { events: [], rejectsUpTo: asOf - settings.rejectSettleMs, now: asOf, fromTimer: true }),
       );
       await emitPending(TIMER_PENDING, (p) => p.seq === 0);
       const next = r.moreDue ? now : await nextDue();

@@ -219,8 +219,9 @@ describe('duplicate and reject rates', () => {
     expect(run(0, 'duplicate')).toEqual({ score: 100, kinds: [] });
   });
 
-  it('25 % duplicates take 20 points off', () => {
-    expect(run(4, 'duplicate')).toEqual({ score: 80, kinds: ['duplicates'] });
+  it('25 % duplicates take 25 points off; 50 % make the source degraded', () => {
+    expect(run(4, 'duplicate')).toEqual({ score: 75, kinds: ['duplicates'] });
+    expect(run(2, 'duplicate')).toEqual({ score: 50, kinds: ['duplicates'] });
   });
 
   it('25 % schema rejects take 25 points off; 50 % make the source degraded', () => {

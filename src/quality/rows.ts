@@ -17,7 +17,7 @@ export interface PendingTransition {
   reasons: string[];
   /** The log position whose fold found it; 0 when the stale timer did. */
   seq: number;
-  trigger: 'reading' | 'reject' | 'stale';
+  trigger: 'reading' | 'reject' | 'duplicate' | 'stale';
   causedBy: string[];
 }
 
@@ -31,9 +31,20 @@ export interface RejectRow {
   deviceId: string | undefined;
 }
 
+/** Duplicates ingest counted for one (minute, source, device, type). */
+export interface DuplicateRow {
+  minuteMs: number;
+  source: string;
+  /** The event's `deviceid` extension; '' when it had none. */
+  device: string;
+  type: string;
+  count: number;
+}
+
 /** Rows per `IN (...)` query and per multi-row upsert. */
 const CHUNK = 200;
 const QUARANTINE_CURSOR = 'quarantine';
+const DUPLICATES_CURSOR = 'duplicates';
 
 export async function loadRows(db: Db, sources: Iterable<string>): Promise<Map<string, SourceRow>> {
   const all = [...sources];
@@ -113,6 +124,79 @@ export async function lockQuarantineCursor(db: Db, lock: boolean): Promise<strin
   return row?.value ?? '';
 }
 
+/** The last minute of `ingest_duplicates` read so far (-1 before any). */
+export async function duplicatesCursor(db: Db): Promise<number> {
+  const r = await db.selectFrom('quality_cursors').select('value').where('name', '=', DUPLICATES_CURSOR).executeTakeFirst();
+  return r === undefined || r.value === '' ? -1 : Number(r.value);
+}
+
+export async function saveDuplicatesCursor(db: Db, minuteMs: number): Promise<void> {
+  await db
+    .insertInto('quality_cursors')
+    .values({ name: DUPLICATES_CURSOR, value: String(minuteMs) })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ value: String(minuteMs) }))
+    .execute();
+}
+
+/**
+ * Duplicate counts of the minutes after `afterMinute` up to `lastMinute`, in (minute,
+ * source, device, type) order, and the last minute they cover. Minutes are read whole: at most
+ * about `limit` rows, unless one minute alone has more.
+ */
+export async function duplicatesAfter(
+  db: Db,
+  afterMinute: number,
+  lastMinute: number,
+  limit: number,
+): Promise<{ rows: DuplicateRow[]; through: number }> {
+  if (lastMinute <= afterMinute) return { rows: [], through: afterMinute };
+  const page = (to: number, max?: number) =>
+    db
+      .selectFrom('ingest_duplicates')
+      .selectAll()
+      .where('minute_ms', '>', afterMinute)
+      .where('minute_ms', '<=', to)
+      .orderBy('minute_ms')
+      .orderBy('source')
+      .orderBy('device')
+      .orderBy('type')
+      .$if(max !== undefined, (q) => q.limit(max ?? 0))
+      .execute();
+  let rows = await page(lastMinute, limit + 1);
+  let through = lastMinute;
+  const last = rows[rows.length - 1];
+  if (rows.length > limit && last) {
+    // A full page may end inside a minute: keep the whole minutes before it, or read that one minute whole.
+    const cut = Number(last.minute_ms);
+    const before = rows.filter((r) => Number(r.minute_ms) < cut);
+    if (before.length > 0) {
+      rows = before;
+      through = Number((before[before.length - 1] as (typeof rows)[number]).minute_ms);
+    } else {
+      rows = await page(cut);
+      through = cut;
+    }
+  }
+  const out = rows.map((r) => ({
+    minuteMs: Number(r.minute_ms),
+    source: r.source,
+    device: r.device,
+    type: r.type,
+    count: Number(r.count),
+  }));
+  return { rows: out, through };
+}
+
+/** The first minute of `ingest_duplicates` after `afterMinute`, if any. */
+export async function firstDuplicateAfter(db: Db, afterMinute: number): Promise<number | undefined> {
+  const r = await db
+    .selectFrom('ingest_duplicates')
+    .select((eb) => eb.fn.min('minute_ms').as('first'))
+    .where('minute_ms', '>', afterMinute)
+    .executeTakeFirst();
+  return r?.first === null || r?.first === undefined ? undefined : Number(r.first);
+}
+
 export async function saveQuarantineCursor(db: Db, value: string): Promise<void> {
   await db.updateTable('quality_cursors').set({ value }).where('name', '=', QUARANTINE_CURSOR).execute();
 }
@@ -180,14 +264,29 @@ export function pendingMark(pending: readonly PendingTransition[]): number {
 
 /**
  * Rows holding transitions found at or after log position `fromSeq` (or by the timer), the ones
- * still to emit; transitions of older batches were emitted then (or belong to a rebuild).
+ * still to emit; transitions of older batches were emitted then (or belong to a rebuild). Pages in
+ * (`has_pending`, `source`) order: pass the last row's pair as `after` for the next page.
  */
-export async function rowsWithPending(db: Db, fromSeq: number, limit: number): Promise<SourceRow[]> {
+export async function rowsWithPending(
+  db: Db,
+  fromSeq: number,
+  limit: number,
+  after?: { mark: number; source: string },
+): Promise<SourceRow[]> {
   return db
     .selectFrom('quality_sources')
     .selectAll()
     .where('has_pending', '>=', Math.max(1, fromSeq))
+    .$if(after !== undefined, (q) =>
+      q.where((eb) =>
+        eb.or([
+          eb('has_pending', '>', after?.mark ?? 0),
+          eb.and([eb('has_pending', '=', after?.mark ?? 0), eb('source', '>', after?.source ?? '')]),
+        ]),
+      ),
+    )
     .orderBy('has_pending')
+    .orderBy('source')
     .limit(limit)
     .execute();
 }

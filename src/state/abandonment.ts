@@ -10,19 +10,18 @@
  *   - `recovered` → appends `cart.recovered` (id derived from cart + order, so a replay dedupes).
  *   History-mode events start no timers and emit nothing.
  * - `fire(timer)`, the TimerRunner handler: re-reads the cart; if it is still active, has
- *   lines and has been idle `idleMs` (by the Clock), marks it abandoned (conditional on
- *   `last_activity_ms` being unchanged) and appends `cart.abandoned` with
- *   `id = firingId(timer)`. A retried or duplicate firing finds the cart already abandoned at
- *   this `dueAt` and appends the same event again, which the log dedupes: one event.
+ *   lines and has been idle `idleMs` (by the Clock), appends `cart.abandoned` with
+ *   `id = firingId(timer)`. It writes no cart row: the carts projection folds the event (only
+ *   if the cart's last event is still the one seen here), so live state equals rebuilt state.
+ *   A retried or duplicate firing appends the same event again, which the log dedupes.
  *   The runner fires a claimed batch concurrently; the firings of one event-loop turn are
- *   handled together — one read, one write transaction, one append — so a batch costs one
- *   commit, not one per cart (if that fails, every firing of the group is retried).
+ *   handled together — one read, one append (if that fails, every firing of the group is retried).
  */
 import { type Clock, deterministicId, isoTime } from '../core/index.ts';
-import { type ClaimedTimer, type Detector, firingId, type NewTimer, type TimerStore, writeTransaction } from '../detect/index.ts';
+import { type ClaimedTimer, type Detector, firingId, type NewTimer, type TimerStore } from '../detect/index.ts';
 import type { CloudEvent } from '../events/index.ts';
 import type { EventLog, LoggedEvent } from '../log/index.ts';
-import { type Cart, type CartsDb, getCarts, isCartEvent, markAbandoned, namedCartId, resolveCartId } from './carts.ts';
+import { type Cart, type CartsDb, getCarts, isCartEvent, namedCartId, resolveCartId } from './carts.ts';
 
 export const DEFAULT_IDLE_MS = 30 * 60_000;
 export const ABANDONMENT_SOURCE = 'pitwall:detector/cart-abandonment';
@@ -70,10 +69,6 @@ export function createAbandonmentDetector(opts: AbandonmentOptions): Abandonment
     data,
   });
 
-  const append = async (event: CloudEvent): Promise<void> => {
-    await log.append([{ event, receivedAt: clock.now() }]);
-  };
-
   const abandonedEvent = (cart: Cart, timer: { key: string; dueAt: number }): CloudEvent =>
     derived('cart.abandoned', firingId(timer), {
       cart_id: cart.cartId,
@@ -85,37 +80,27 @@ export function createAbandonmentDetector(opts: AbandonmentOptions): Abandonment
     });
 
   /**
-   * Fires many timers: re-reads their carts in one query, marks the idle ones abandoned in one
-   * write transaction (conditional on `last_activity_ms` being unchanged), appends their
-   * `cart.abandoned` events (id = firingId) in one append. A retry finds its cart already
-   * abandoned at this `dueAt` and appends the same event again, which the log dedupes.
+   * Fires many timers: re-reads their carts in one query and appends a `cart.abandoned` (id =
+   * firingId) for each idle one, in one append. The cart row is not written here: the carts
+   * projection folds the event (only if the cart's last event is still the one the detector saw),
+   * so activity the log took before the event wins, and live state equals rebuilt state. A retry
+   * appends the same event again, which the log dedupes.
    */
   const fireMany = async (batch: readonly ClaimedTimer[]): Promise<void> => {
     const ids = batch.map((t) => t.key.slice(ABANDONMENT_TIMER_PREFIX.length));
     const carts = await getCarts(store, [...new Set(ids)]);
     const events: CloudEvent[] = [];
-    const toMark: { cart: Cart; timer: ClaimedTimer }[] = [];
     for (const [i, timer] of batch.entries()) {
       const cart = carts.get(ids[i] as string);
       if (!cart) continue;
       if (cart.status === 'abandoned' && cart.abandonedAtMs === timer.dueAt) {
-        // A retry after the mark committed but the append did not (or a duplicate firing).
+        // A duplicate firing after its event was folded: the same id again, which the log dedupes.
         events.push(abandonedEvent(cart, timer));
         continue;
       }
       if (cart.status !== 'active' || Object.keys(cart.lines).length === 0) continue;
       if (clock.now() < cart.lastActivityMs + idleMs) continue; // activity since; its own timer follows
-      toMark.push({ cart, timer });
-    }
-    if (toMark.length > 0) {
-      const marked = await writeTransaction(store, async (db) => {
-        const out: boolean[] = [];
-        for (const { cart, timer } of toMark) out.push(await markAbandoned(db, cart.cartId, cart.lastActivityMs, timer.dueAt));
-        return out;
-      });
-      for (const [i, { cart, timer }] of toMark.entries()) {
-        if (marked[i]) events.push(abandonedEvent({ ...cart, status: 'abandoned', abandonedAtMs: timer.dueAt }, timer));
-      }
+      events.push(abandonedEvent(cart, timer));
     }
     if (events.length > 0) await log.append(events.map((event) => ({ event, receivedAt: clock.now() })));
   };
@@ -153,6 +138,8 @@ export function createAbandonmentDetector(opts: AbandonmentOptions): Abandonment
       if (touched.size === 0) return;
       const carts = await getCarts(store, [...touched.keys()]);
       const toSchedule: NewTimer[] = [];
+      const toCancel: string[] = [];
+      const recovered: CloudEvent[] = [];
       for (const [cartId, events] of touched) {
         const cart = carts.get(cartId);
         if (!cart) continue;
@@ -160,12 +147,12 @@ export function createAbandonmentDetector(opts: AbandonmentOptions): Abandonment
         if (cart.status === 'active' && Object.keys(cart.lines).length > 0) {
           toSchedule.push({ key, dueAt: cart.lastActivityMs + idleMs, payload: { cart_id: cartId } });
         } else if (cart.status !== 'abandoned') {
-          await timers.cancel(key);
+          toCancel.push(key);
         }
         if (cart.status === 'recovered' && cart.orderId !== undefined) {
           const order = events.find((e) => e.event.type === 'commerce.order_completed');
           if (!order) continue;
-          await append(
+          recovered.push(
             derived('cart.recovered', deterministicId('pitwall.cart.recovered', cartId, cart.orderId), {
               cart_id: cartId,
               order_id: cart.orderId,
@@ -174,7 +161,11 @@ export function createAbandonmentDetector(opts: AbandonmentOptions): Abandonment
           );
         }
       }
-      if (toSchedule.length > 0) await timers.scheduleMany(toSchedule);
+      // One transaction each, with no fsync of its own: the consumer acks (fsynced) after every
+      // detector, and a crash before that replays the batch, which does this again (ADR 0011).
+      if (toCancel.length > 0) await timers.cancelMany(toCancel, { deferSync: true });
+      if (toSchedule.length > 0) await timers.scheduleMany(toSchedule, { deferSync: true });
+      if (recovered.length > 0) await log.append(recovered.map((event) => ({ event, receivedAt: clock.now() })));
     },
 
     fire: (timer) =>

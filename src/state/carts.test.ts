@@ -9,6 +9,7 @@ import {
   ABANDONMENT_SOURCE,
   abandonmentTimerKey,
   applyCartEvents,
+  createAbandonmentDetector,
   getCart,
   rebuildState,
   type StateConsumer,
@@ -73,9 +74,12 @@ describeEachBackend('carts projection + abandonment detector', (make) => {
     await state.caughtUp(Math.max(...out.map((o) => o.seq)));
   };
   const derived = async (type: string) => (await log.query({ type, order: 'asc', limit: 100 })).map((l) => l.event);
+  /** Fires what is due at `ms` and waits until the state group has folded what the firings appended. */
   const at = async (ms: number) => {
     clock.set(ms);
-    return runner.tick();
+    const r = await runner.tick();
+    await state.caughtUp(await log.head());
+    return r;
   };
 
   it('resets the timer on activity: nothing at t0+31min, fires once at t0+51min', async () => {
@@ -207,6 +211,39 @@ describeEachBackend('carts projection + abandonment detector', (make) => {
     expect(await derived('cart.abandoned')).toHaveLength(1);
     // The group resumed after its acked position: the add was not re-applied.
     expect((await getCart(store, 'cart-1'))?.lines).toEqual({ 'BRK-1': { quantity: 1, price: 64.9 } });
+  });
+
+  it('activity that reaches the log between the firing and its cart.abandoned wins, live and on rebuild alike', async () => {
+    await send(added('a1', T0));
+    // The detector's append is preceded by a customer's click that the log took first.
+    const racing = new Proxy(log, {
+      get(target, prop) {
+        if (prop === 'append')
+          return async (items: { event: CloudEvent; receivedAt: number }[]) => {
+            if (items.some((i) => i.event.type === 'cart.abandoned'))
+              await target.append([{ event: added('a2', clock.now()), receivedAt: clock.now() }]);
+            return target.append(items);
+          };
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const detector = createAbandonmentDetector({ log: racing, store, timers, clock, idleMs: IDLE });
+    clock.set(T0 + 31 * MIN);
+    expect(await new TimerRunner(timers, clock, detector.fire).tick()).toMatchObject({ claimed: 1 });
+    await state.caughtUp(await log.head());
+    expect(await derived('cart.abandoned')).toHaveLength(1);
+    clock.set(T0 + 40 * MIN);
+    await send(order('o1', T0 + 40 * MIN));
+
+    const rows = async () =>
+      (await store.db.selectFrom('carts').selectAll().orderBy('cart_id').execute()).map(({ updated_seq: _, ...r }) => r);
+    const live = await rows();
+    expect(live).toMatchObject([{ cart_id: 'cart-1', status: 'checked_out', abandoned_at_ms: null }]);
+    expect(await derived('cart.recovered')).toEqual([]);
+    await state.stop();
+    await rebuildState({ log, store, timers, clock });
+    expect(await rows()).toEqual(live);
   });
 
   it('pitwall state rebuild folds the log into the same carts, abandonment included', async () => {

@@ -21,13 +21,13 @@
  * - **Status**: new carts are `active`. Activity on an `abandoned` cart makes it `active` again
  *   (it keeps `abandoned_at_ms`). `order_completed` makes it `recovered` if it was ever
  *   abandoned, else `checked_out`, and records `order_id`.
- * - **Abandoned**: the detector marks a cart abandoned when its timer fires and appends
- *   `cart.abandoned`; folding that event (on rebuild, or when it arrives) marks the cart
- *   abandoned at `due_at` only if the cart is still active and its last event is the one the
- *   detector saw (`last_event_id`), so activity in between wins, live and on rebuild alike.
+ * - **Abandoned**: the detector appends `cart.abandoned` when its timer fires (it writes no
+ *   row); folding that event marks the cart abandoned at `due_at` only if the cart is still
+ *   active and its last event is the one the detector saw (`last_event_id`), so activity the log
+ *   took in between wins, live and on rebuild alike.
  * - History-mode events build state like any other; only the detector treats them apart.
  * - A batch is folded in one transaction (IMMEDIATE on SQLite; rows locked FOR UPDATE on
- *   PostgreSQL, so the abandonment detector's conditional update cannot interleave).
+ *   PostgreSQL).
  */
 import type { Kysely, Selectable } from 'kysely';
 import { type Db, type Projection, type StateDb, writeTransaction } from '../detect/index.ts';
@@ -371,18 +371,6 @@ function upsertRows(db: Db, rows: CartRow[]): Promise<unknown> {
       })),
     )
     .execute();
-}
-
-/** Marks an active cart abandoned if it has not moved since `lastActivityMs`; false when it has. */
-export async function markAbandoned(db: Db, cartId: string, lastActivityMs: number, atMs: number): Promise<boolean> {
-  const r = await db
-    .updateTable('carts')
-    .set({ status: 'abandoned', abandoned_at_ms: atMs })
-    .where('cart_id', '=', cartId)
-    .where('status', '=', 'active')
-    .where('last_activity_ms', '=', lastActivityMs)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
 }
 
 function toRow(c: Cart): CartRow {

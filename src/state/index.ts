@@ -9,6 +9,7 @@ import { type EventLog, type LoggedEvent, type Subscription, subscribe } from '.
 import type { Store } from '../store/index.ts';
 import type { AbandonmentDetector } from './abandonment.ts';
 import { createDecide, type Decide } from './modules.ts';
+import { assertStateComplete, markRebuildDone, markRebuildStarted } from './rebuild-marker.ts';
 
 export {
   ABANDONMENT_SOURCE,
@@ -33,6 +34,7 @@ export {
   isCartEvent,
   resolveCartId,
 } from './carts.ts';
+export { assertStateComplete, unfinishedRebuild } from './rebuild-marker.ts';
 
 export const STATE_GROUP = 'state';
 
@@ -66,15 +68,23 @@ export interface StateConsumer {
 export async function applyProjections(store: StateDb, projections: readonly Projection[], batch: readonly LoggedEvent[]): Promise<void> {
   const work = projections.map((p) => ({ p, events: batch.filter((le) => p.handles(le.event)) })).filter((w) => w.events.length > 0);
   if (work.length === 0) return;
-  await writeTransaction(store, async (db) => {
-    for (const { p, events } of work) await p.apply(db, events, store.dialect);
-  });
+  // No fsync of its own: the group's ack (an fsynced commit on the same file) follows it, and a
+  // crash before that replays the batch (ADR 0011).
+  await writeTransaction(
+    store,
+    async (db) => {
+      for (const { p, events } of work) await p.apply(db, events, store.dialect);
+    },
+    { deferSync: true },
+  );
 }
 
 /**
  * Subscribes group `state`: each batch is folded into every projection (one transaction),
  * then handed to every detector, then acked. Module settings are validated here, so a bad
- * `detectors:` section fails at start.
+ * `detectors:` section fails at start. While an unfinished `pitwall state rebuild` is marked it
+ * folds nothing: each batch fails with `PW_STATE_REBUILD_INCOMPLETE` (to `onError`), and is retried.
+ * Callers that can wait (main.ts) check `assertStateComplete` first and refuse to start.
  */
 export function startStateConsumer(opts: StateConsumerOptions): StateConsumer {
   const decide = createDecide(
@@ -84,10 +94,15 @@ export function startStateConsumer(opts: StateConsumerOptions): StateConsumer {
       ...(opts.detectors !== undefined ? { detectors: opts.detectors } : {}),
     },
   );
+  let complete = false;
   const subscription = subscribe(
     opts.log,
     STATE_GROUP,
     async (batch) => {
+      if (!complete) {
+        await assertStateComplete(opts.store.db);
+        complete = true;
+      }
       await applyProjections(opts.store, decide.projections, batch);
       for (const d of decide.detectors) await d.onEvents?.(batch);
     },
@@ -118,7 +133,8 @@ export interface RebuildResult {
 /**
  * Rebuilds every projection from the log: empties their tables, folds the whole log again
  * (projections only: detectors start no timers and emit nothing), and moves group `state`
- * to the position folded. Run it with the Decide processes stopped.
+ * to the position folded. Run it with the Decide processes stopped. A rebuild that dies half-way
+ * leaves its marker (rebuild-marker.ts); running it again completes it.
  */
 export async function rebuildState(opts: {
   log: EventLog;
@@ -134,7 +150,9 @@ export async function rebuildState(opts: {
     opts.detectors !== undefined ? { detectors: opts.detectors } : {},
   );
   const tables = [...new Set(decide.projections.flatMap((p) => p.tables))];
+  // The marker goes in with the deletes: a crash from here on leaves it, and the consumer refuses.
   await writeTransaction(opts.store, async (db) => {
+    await markRebuildStarted(db, opts.clock.now());
     for (const t of tables) await db.deleteFrom(t).execute();
   });
   const head = await opts.log.head();
@@ -150,6 +168,7 @@ export async function rebuildState(opts: {
     opts.onProgress?.(events, head);
   }
   await opts.log.ack(STATE_GROUP, pos);
+  await markRebuildDone(opts.store.db);
   return { events, projections: decide.projections.map((p) => p.name), tables, position: pos };
 }
 

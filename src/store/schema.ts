@@ -3,6 +3,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { ActTables } from './tables/act.ts';
 import type { AssetTables } from './tables/assets.ts';
 import type { CatalogTables } from './tables/catalog.ts';
+import type { DecideFixTables } from './tables/decide-fixes.ts';
 import type { DeviceStateTables } from './tables/devices.ts';
 import type { IdentityTables } from './tables/identity.ts';
 import type { PolicyTables } from './tables/policy.ts';
@@ -139,7 +140,8 @@ export interface Database
     QualityTables,
     PolicyTables,
     RunTables,
-    WorkflowTables {
+    WorkflowTables,
+    DecideFixTables {
   events: EventsTable;
   dedupe: DedupeTable;
   consumer_positions: ConsumerPositionsTable;

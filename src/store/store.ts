@@ -11,6 +11,7 @@ import { redactUrl } from '../ops/index.ts';
 import type { Dialect } from './dialect.ts';
 import { migrateToLatest } from './migrations.ts';
 import type { Database } from './schema.ts';
+import { withStatementCache } from './statement-cache.ts';
 
 export interface Store {
   dialect: Dialect;
@@ -55,7 +56,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.pgSchema);
   const file = opts.sqliteFile ?? ':memory:';
   const raw = openSqlite(file);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  // Kysely prepares every query it runs; the wrapper reuses one statement per SQL text.
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   await migrateToLatest(db as Kysely<unknown>, 'sqlite');
   return {
     dialect: 'sqlite',

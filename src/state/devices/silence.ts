@@ -121,7 +121,8 @@ export function createSilenceDetector(ctx: DecideContext, settings: DevicesSetti
         if (ms === 0) await timers.cancel(silenceTimerKey(id));
         else due.push({ key: silenceTimerKey(id), dueAt: d.lastContactMs + ms, payload: { device_id: id } });
       }
-      if (due.length > 0) await timers.scheduleMany(due);
+      // Covered by the consumer's fsynced ack that follows; a crash before it replays the batch (ADR 0011).
+      if (due.length > 0) await timers.scheduleMany(due, { deferSync: true });
       await emit(log, clock, out);
     },
 

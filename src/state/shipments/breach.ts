@@ -12,7 +12,7 @@
  * the catalogue knows every SKU and none is temperature-sensitive (unknown → reported). A reading
  * with its own `threshold` is always judged by it. Readings of a delivered shipment are not reported.
  * The condition `shipment.condition_breach` (key `<shipment id>:<kind>`) is raised by the event and
- * cleared by `shipment.delivered`.
+ * cleared for good by `shipment.delivered` or a terminal status (`returned`; terminal.ts).
  */
 
 import { getProducts } from '../../catalog/index.ts';
@@ -23,6 +23,7 @@ import { dataRecord, type Shipment, shipmentIdOf, text } from './fold.ts';
 import type { ReadingState } from './readings.ts';
 import { fromReadingRow, fromShipmentRow } from './rows.ts';
 import { CONDITION_KINDS, type ShipmentSettings } from './settings.ts';
+import { endedShipment, TERMINAL_STATUSES, TERMINAL_TYPES } from './terminal.ts';
 
 export const BREACH_SOURCE = detectorSource('shipment-condition');
 
@@ -40,17 +41,21 @@ export const BREACH_CONDITIONS: readonly ConditionRule[] = [
     severity: 'critical',
     summary: (e) => `shipment ${String(shipmentOf(e))}: ${String(dataOf(e).kind)} ${String(dataOf(e).value ?? '')} beyond its limit`,
   },
-  // One clear per kind: delivery closes every breach condition of the shipment.
-  ...CONDITION_KINDS.map(
-    (kind): ConditionRule => ({
-      type: 'shipment.delivered',
-      action: 'clear',
-      kind: 'shipment.condition_breach',
-      key: (e) => {
-        const id = shipmentOf(e);
-        return id === undefined ? undefined : `${id}:${kind}`;
-      },
-    }),
+  // One clear per kind and ending event: delivery (or a return) closes every breach condition of
+  // the shipment for good (terminal.ts).
+  ...TERMINAL_TYPES.flatMap((type) =>
+    CONDITION_KINDS.map(
+      (kind): ConditionRule => ({
+        type,
+        action: 'clear',
+        terminal: true,
+        kind: 'shipment.condition_breach',
+        key: (e) => {
+          const id = endedShipment(e);
+          return id === undefined ? undefined : `${id}:${kind}`;
+        },
+      }),
+    ),
   ),
 ];
 
@@ -87,7 +92,7 @@ export function createBreachDetector(ctx: DecideContext, settings: ShipmentSetti
     if (!run || !r.lastBreaching) return undefined;
     const shipmentRow = await db.selectFrom('shipments').selectAll().where('shipment_id', '=', shipmentId).executeTakeFirst();
     const s = shipmentRow ? fromShipmentRow(shipmentRow) : undefined;
-    if (s?.deliveredMs !== undefined) return undefined;
+    if (s?.deliveredMs !== undefined || TERMINAL_STATUSES.has(s?.status ?? '')) return undefined;
     const id = breachEventId(shipmentId, kind, run);
     if (await db.selectFrom('shipment_breaches').select('id').where('id', '=', id).executeTakeFirst()) return undefined;
     if (kind === 'temperature' && !run.ownThreshold && settings.temperatureOnlySensitive && !(await sensitive(s))) return undefined;

@@ -18,8 +18,8 @@
  * `shipment.check:<id>`, scheduled at the next moment the verdict can change without any event: the
  * stall deadline, the promise + margin, and otherwise every `recheck_minutes` while in flight (the
  * prediction moves as time passes). Delivery (or return) cancels it; so does 30 days past the promise.
- * The condition `shipment.delayed` (key: the shipment id) is raised by the event and cleared by
- * `shipment.delivered`.
+ * The condition `shipment.delayed` (key: the shipment id) is raised by the event and cleared for
+ * good by `shipment.delivered` or a terminal status (`returned`; terminal.ts).
  */
 import { deterministicId, isoTime } from '../../core/index.ts';
 import {
@@ -37,6 +37,7 @@ import { type DelayReason, EXCEPTION_REASONS, MOVING_STATUSES, type Shipment, sh
 import { type Prediction, predictShipment } from './predict.ts';
 import { fromShipmentRow } from './rows.ts';
 import { carrierThresholds, type ShipmentSettings } from './settings.ts';
+import { endedShipment, TERMINAL_TYPES } from './terminal.ts';
 
 export const DELAY_TIMER_PREFIX = 'shipment.check:';
 export const DELAY_SOURCE = detectorSource('shipment-delay');
@@ -149,12 +150,8 @@ export const DELAY_CONDITIONS: readonly ConditionRule[] = [
     severity: (e) => (dataOf(e).reason === 'exception' ? 'critical' : 'warning'),
     summary: (e) => `shipment ${String(dataOf(e).shipment_id)} delayed (${String(dataOf(e).reason ?? 'unknown')})`,
   },
-  {
-    type: 'shipment.delivered',
-    action: 'clear',
-    kind: 'shipment.delayed',
-    key: (e) => (typeof dataOf(e).shipment_id === 'string' ? (dataOf(e).shipment_id as string) : undefined),
-  },
+  // Delivery or a return ends the shipment: its delay condition is cleared for good (terminal.ts).
+  ...TERMINAL_TYPES.map((type): ConditionRule => ({ type, action: 'clear', terminal: true, kind: 'shipment.delayed', key: endedShipment })),
 ];
 
 export function createDelayDetector(ctx: DecideContext, settings: ShipmentSettings): Detector {

@@ -6,6 +6,9 @@
  * - Field rules: fold.ts (shipments) and readings.ts (condition readings).
  * - **Idempotent by position**: `updated_seq` guards each shipment row and each (shipment, kind)
  *   reading row; positions and breaches are keyed rows inserted with ON CONFLICT DO NOTHING.
+ * - **Position retention** (positions.ts): the newest fixes per (shipment, source) that the
+ *   stationary run reads are kept; a delivered shipment's fixes are dropped with the delivery's
+ *   batch, and fixes folded after the delivery are not stored.
  * - **Stationary run** (for `stalled` and the prediction's stop shift): from every stored fix of the
  *   latest fix's source, newest first, the fixes within `stall_radius_m` of the latest one; the run
  *   starts at the oldest of them. Computed from the set of fixes, so arrival order does not matter.
@@ -21,6 +24,7 @@ import type { LoggedEvent } from '../../log/index.ts';
 import type { Database } from '../../store/index.ts';
 import { dataRecord, foldShipment, num, SHIPMENT_EVENT_TYPES, type Shipment, shipmentIdOf, text } from './fold.ts';
 import { recomputeLane } from './lanes.ts';
+import { dropPositions, POSITION_TAIL, prunePoint, prunePositions } from './positions.ts';
 import { distanceM } from './quantiles.ts';
 import { foldReading, type ReadingState } from './readings.ts';
 import { fromReadingRow, fromShipmentRow, type ReadingRow, type ShipmentRow, toReadingRow, toShipmentRow } from './rows.ts';
@@ -30,8 +34,8 @@ export const SHIPMENT_TABLES = ['shipments', 'shipment_positions', 'shipment_con
 const TYPES = new Set<string>([...SHIPMENT_EVENT_TYPES, 'shipment.delayed', 'shipment.condition_breach']);
 /** Rows per `IN (...)` and per multi-row write (shipments have ~45 columns: well under both dialects' parameter limits). */
 const CHUNK = 200;
-/** Fixes read back for one stationary run. */
-const RUN_SCAN = 2000;
+/** Fixes read back for one stationary run (all that is kept per source: positions.ts). */
+const RUN_SCAN = POSITION_TAIL;
 
 export function createShipmentsProjection(settings: ShipmentSettings): Projection {
   return {
@@ -66,6 +70,8 @@ async function foldBatch(db: Db, events: readonly LoggedEvent[], lock: boolean, 
   const changed = new Set<string>();
   const changedReadings = new Set<string>();
   const moved = new Set<string>();
+  const prune = new Set<string>();
+  const delivered = new Set<string>();
   const positions: Selectable<Database['shipment_positions']>[] = [];
   const breachRows: Selectable<Database['shipment_breaches']>[] = [];
   for (const le of events) {
@@ -81,7 +87,10 @@ async function foldBatch(db: Db, events: readonly LoggedEvent[], lock: boolean, 
       const next = foldShipment(cur, id, le);
       shipments.set(id, next);
       changed.add(id);
-      if (le.event.type === 'shipment.position' && next.positionsCount > (cur?.positionsCount ?? 0)) {
+      if (cur?.deliveredMs === undefined && next.deliveredMs !== undefined) delivered.add(id);
+      // A fix folded after the delivery (in log order) is counted on the row but not stored.
+      if (le.event.type === 'shipment.position' && next.positionsCount > (cur?.positionsCount ?? 0) && cur?.deliveredMs === undefined) {
+        if (prunePoint(cur?.positionsCount ?? 0, next.positionsCount)) prune.add(id);
         const d = dataRecord(le);
         positions.push({
           shipment_id: id,
@@ -119,6 +128,14 @@ async function foldBatch(db: Db, events: readonly LoggedEvent[], lock: boolean, 
     const s = shipments.get(id);
     if (s) Object.assign(s, await stationaryRun(db, s, settings.stallRadiusM));
   }
+  // Retention (positions.ts): after the stationary runs, which may still need them. A delivered
+  // shipment keeps no fixes, so it has no stationary run either (whatever order its fixes came in).
+  await dropPositions(db, [...delivered]);
+  for (const id of changed) {
+    const s = shipments.get(id);
+    if (s?.deliveredMs !== undefined) Object.assign(s, { stationarySinceMs: undefined, stationaryFixes: 0 });
+  }
+  for (const id of prune) if (!delivered.has(id)) await prunePositions(db, id);
   const rows = [...changed].map((id) => toShipmentRow(shipments.get(id) as Shipment));
   for (let i = 0; i < rows.length; i += CHUNK) await upsertShipments(db, rows.slice(i, i + CHUNK));
   const readingRows = [...changedReadings].map((k) => toReadingRow(readings.get(k) as ReadingState));

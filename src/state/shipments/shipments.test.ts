@@ -25,6 +25,7 @@ import {
   predictShipment,
   type Shipment,
 } from './index.ts';
+import { prunePoint, prunePositions } from './positions.ts';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-01-05T00:00:00Z');
@@ -492,9 +493,60 @@ describeEachBackend('shipments module', (make) => {
     const all = await log.read(0, 10_000);
     for (let i = 0; i < all.length; i += 7) await applyProjections(store, module.projections, all.slice(i, i + 7));
     const after = await snapshot();
-    expect(Number(after.positions?.n)).toBe(8);
+    expect(Number(after.positions?.n)).toBe(0); // s1 is delivered: its fixes are not kept
     expect(after).toEqual(before);
     start();
+  });
+
+  it('keeps fixes only while the fold may read them: a delivery drops them, a fix after it is not stored', async () => {
+    const fixes = async (id: string) =>
+      (await store.db.selectFrom('shipment_positions').select('event_id').where('shipment_id', '=', id).execute()).length;
+    await send(created('s1', T0, T0 + 30 * H), created('s2', T0, T0 + 30 * H));
+    await send(...[1, 2, 3].map((h) => position('s1', T0 + h * H, 50.1, 8.6)), position('s2', T0 + H, 50.1, 8.6));
+    expect([await fixes('s1'), await fixes('s2')]).toEqual([3, 1]);
+    const stationary = (await getShipment(store.db, 's1'))?.stationaryFixes;
+    expect(stationary).toBe(3);
+    // In one batch: a fix, the delivery, then a late fix.
+    await send(position('s1', T0 + 4 * H, 50.1, 8.6), delivered('s1', T0 + 5 * H), position('s1', T0 + 6 * H, 50.1, 8.6));
+    expect([await fixes('s1'), await fixes('s2')]).toEqual([0, 1]);
+    await send(position('s1', T0 + 7 * H, 50.1, 8.6));
+    expect(await fixes('s1')).toBe(0);
+    const live = await getShipment(store.db, 's1');
+    expect(live).toMatchObject({ stationaryFixes: 0, stationarySinceMs: undefined, positionsCount: 6 });
+
+    // A rebuild in other batch sizes reaches the same row.
+    await sub.stop();
+    for (const t of module.projections.flatMap((p) => p.tables)) await store.db.deleteFrom(t).execute();
+    const all = await log.read(0, 10_000);
+    for (let i = 0; i < all.length; i += 2) await applyProjections(store, module.projections, all.slice(i, i + 2));
+    expect(await getShipment(store.db, 's1')).toEqual(live);
+    start();
+  });
+
+  it('prunes a shipment to the newest fixes of each source', async () => {
+    const rows = (source: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        shipment_id: 's9',
+        time_ms: T0 + i * 60_000,
+        event_id: `${source}-${i}`,
+        source,
+        lat: 1,
+        lon: 2,
+        speed_kmh: null,
+      }));
+    await store.db
+      .insertInto('shipment_positions')
+      .values([...rows('gps-a', 6), ...rows('gps-b', 2)])
+      .execute();
+    await prunePositions(store.db, 's9', 3);
+    const left = await store.db.selectFrom('shipment_positions').select('event_id').orderBy('event_id').execute();
+    expect(left.map((r) => r.event_id)).toEqual(['gps-a-3', 'gps-a-4', 'gps-a-5', 'gps-b-0', 'gps-b-1']);
+    expect([prunePoint(1999, 2000), prunePoint(2499, 2500), prunePoint(2500, 2501), prunePoint(499, 500)]).toEqual([
+      false,
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('rejects a bad detectors.shipments section when the module is built', () => {

@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   mqtt: async () => (await import('./mqtt.ts')).runMqttBench({ quick }),
   timers: async () => (await import('./timers.ts')).runTimersBench({ quick }),
   projections: async () => (await import('./projections.ts')).runProjectionsBench({ quick }),
+  actions: async () => (await import('./actions.ts')).runActionsBench({ quick }),
 };
 
 const name = names[0];

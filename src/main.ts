@@ -21,6 +21,7 @@ import {
   formatProblem,
   loadWorkflowsDir,
   parsePolicySettings,
+  policyPurposes,
   startAutomation,
 } from './automate/index.ts';
 import type { Config } from './config/index.ts';
@@ -127,6 +128,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     environment: conditionEnvironment,
     executors: actions,
     nowMs: clock.now(),
+    purposes: policyPurposes(policySettings),
   });
   for (const p of loaded.problems) logger.warn(`workflow not loaded: ${formatProblem(p)}`);
   decideClosers.push(async () => {
@@ -157,6 +159,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
         actions,
         policy: contactPolicy(policySettings),
         stateCaughtUp: (seq) => consumer.caughtUp(seq),
+        onEnqueued: () => dispatcher.wake(),
         onError: (e) => logger.error({ err: e }, 'automate batch failed; it will be retried'),
       });
       decideClosers.unshift(() => auto.stop());
@@ -194,6 +197,8 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     state,
     executors: actions,
     conditionEnvironment,
+    policySettings,
+    ...(config.detectors !== undefined ? { detectors: config.detectors } : {}),
   });
   try {
     const http = await choosePort(config.host, config.httpPort, config.httpPortExplicit, 'PITWALL_HTTP_PORT', 'HTTP');

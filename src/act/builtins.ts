@@ -4,6 +4,8 @@ import { checkoutOfferExecutor, storefrontMessageExecutor, surveyShowExecutor } 
 import { emailExecutor, Mailer } from './email.ts';
 import { type EventValidator, emitExecutor } from './emit.ts';
 import { OutboundHttp } from './outbound.ts';
+import { recommendExecutor } from './recommend.ts';
+import { reminderScheduleExecutor } from './reminder.ts';
 import type { ActSettings } from './settings.ts';
 import type { Resolver } from './ssrf.ts';
 import type { ActionExecutor } from './types.ts';
@@ -22,7 +24,7 @@ export interface BuiltInOptions {
 
 /**
  * `webhook.send`, `email.send`, `alert`, `emit`, `survey.show`, `checkout.offer`,
- * `storefront.message`. Close them (each `close()`) when the process stops.
+ * `storefront.message`, `reminder.schedule`, `recommend`. Close them (each `close()`) when the process stops.
  */
 export function builtInExecutors(settings: ActSettings, opts: BuiltInOptions = {}): ActionExecutor[] {
   const http = new OutboundHttp({
@@ -41,5 +43,7 @@ export function builtInExecutors(settings: ActSettings, opts: BuiltInOptions = {
     surveyShowExecutor(),
     checkoutOfferExecutor(),
     storefrontMessageExecutor(),
+    reminderScheduleExecutor(),
+    recommendExecutor(),
   ];
 }

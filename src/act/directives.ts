@@ -15,7 +15,7 @@ import { NonRetriableError } from './errors.ts';
 import { type Check, duration, type Field, num, oneOf, parseDuration, requireValid, str, validate } from './params.ts';
 import type { ActionExecutor, ClaimedAction, ExecutorContext } from './types.ts';
 
-export const DIRECTIVE_TYPES = ['survey.show', 'checkout.offer', 'storefront.message'] as const;
+export const DIRECTIVE_TYPES = ['survey.show', 'checkout.offer', 'storefront.message', 'recommendation'] as const;
 export type DirectiveType = (typeof DIRECTIVE_TYPES)[number];
 
 export interface Directive {
@@ -102,7 +102,8 @@ interface Written {
   expiresIn: string;
 }
 
-async function write(type: DirectiveType, action: ClaimedAction, ctx: ExecutorContext, w: Written) {
+/** Writes the directive once (keyed by the action); also used by `recommend`. */
+export async function writeDirective(type: DirectiveType, action: ClaimedAction, ctx: ExecutorContext, w: Written) {
   const s = w.scope;
   if (s.customer_id === undefined && s.cart_id === undefined && s.sku === undefined && s.region === undefined)
     throw new NonRetriableError(`${type} needs a scope: a customer, cart, SKU or region`, { code: 'PW_DIRECTIVE_SCOPE_MISSING' });
@@ -193,7 +194,7 @@ export function surveyShowExecutor(): ActionExecutor {
     async execute(action, ctx) {
       requireValid('survey.show', validate(action.params, SURVEY_FIELDS, true));
       const p = action.params as { survey: string; placement?: string; cart?: string; expires_in?: string };
-      return write('survey.show', action, ctx, {
+      return writeDirective('survey.show', action, ctx, {
         scope: { customer_id: action.customerId, cart_id: action.customerId === undefined ? p.cart : undefined },
         payload: { survey: p.survey, placement: p.placement ?? 'next_page_view' },
         expiresIn: p.expires_in ?? '7d',
@@ -218,7 +219,7 @@ export function checkoutOfferExecutor(): ActionExecutor {
         message?: string;
         expires_in?: string;
       };
-      return write('checkout.offer', action, ctx, {
+      return writeDirective('checkout.offer', action, ctx, {
         scope: { cart_id: p.cart },
         payload: {
           ...(p.shipping ? { shipping: p.shipping } : {}),
@@ -241,7 +242,7 @@ export function storefrontMessageExecutor(): ActionExecutor {
     async execute(action, ctx) {
       requireValid('storefront.message', validate(action.params, MESSAGE_FIELDS, true, messageHasScope));
       const p = action.params as { text: string; sku?: string; region?: string; kind?: string; expires_in?: string };
-      return write('storefront.message', action, ctx, {
+      return writeDirective('storefront.message', action, ctx, {
         scope: { sku: p.sku, region: p.region },
         payload: { text: p.text, kind: p.kind ?? 'info' },
         expiresIn: p.expires_in ?? '24h',

@@ -37,6 +37,8 @@ describe('the built-in executors', () => {
       ['checkout.offer', 'onsite', true, 15],
       ['email.send', 'email', true, 4],
       ['emit', 'internal', false, 0],
+      ['recommend', 'onsite', true, 10],
+      ['reminder.schedule', 'reminder', false, 5],
       ['storefront.message', 'onsite', false, 10],
       ['survey.show', 'survey', true, 3],
       ['webhook.send', 'webhook', true, 5],

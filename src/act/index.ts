@@ -19,7 +19,7 @@
  * - **executor**: the code for one action type; it says which contact-policy channel it uses,
  *   whether it reaches a customer, and how many manual minutes it saves.
  * - **directive**: what a storefront action leaves for the decision API to serve (a survey, a
- *   checkout offer, a SKU/region message), scoped and with an expiry.
+ *   checkout offer, a SKU/region message, a recommendation), scoped and with an expiry.
  *
  * Guarantee: every enqueued action is executed at least once until it is done or dead, across
  * crashes; every execution of it carries the same key. Docs: docs/act/outbox.md, docs/act/actions.md.
@@ -54,6 +54,8 @@ export { errorText, NonRetriableError, RetryAfterError } from './errors.ts';
 export { guardConnector, OutboundHttp, type OutboundOptions } from './outbound.ts';
 export { parseDuration } from './params.ts';
 export { seededRandom } from './random.ts';
+export { RECOMMEND_KINDS, type RecommendKind, rankRecommendations, recommendExecutor, toVehicle } from './recommend.ts';
+export { parseRfc3339, REMINDER_DUE_EVENT, reminderDueAt, reminderScheduleExecutor } from './reminder.ts';
 export { checkSecretName, generateWebhookSecret, KEPT_PREVIOUS } from './secrets.ts';
 export { type ActSettings, parseActSettings } from './settings.ts';
 export { signatureHeaders } from './signing.ts';

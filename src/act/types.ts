@@ -98,6 +98,8 @@ export interface ActionExecutor {
    * are accepted where a string is expected (the runner renders them).
    */
   validateParams(params: unknown): ParamProblem[];
+  /** Not dispatched before this time (a reminder's due time), from the rendered params; undefined: at once. */
+  dispatchAt?(params: Record<string, unknown>, createdAtMs: number): number | undefined;
   /** Performs the action. Throws `NonRetriableError` / `RetryAfterError` to steer the dispatcher. */
   execute(action: ClaimedAction, ctx: ExecutorContext): Promise<ActionResult>;
   /** Releases connections (HTTP agent, SMTP pool). */

@@ -90,6 +90,7 @@ export type {
   WorkflowDefinition,
   WorkflowProblem,
 } from './definitions/types.ts';
+export { DEFAULT_PURPOSES } from './definitions/types.ts';
 export {
   formatProblem,
   locatePointer,
@@ -102,6 +103,9 @@ export {
 
 // ── end of definitions and conditions ───────────────────────────────────────────────────────
 
+// ── backtests (docs/act/backtest.md) ──
+export { type BacktestOptions, type BacktestReport, type BacktestRun, backtestWorkflow, summarizeRuns } from './backtest/backtest.ts';
+export { actionTypesOf, type BacktestRequest, parseBacktestTime, runBacktest } from './backtest/request.ts';
 // ── contact policy and holdouts (Part D; docs/act/policy.md) ─────────────────────────────────
 export {
   assignHoldout,
@@ -129,6 +133,7 @@ export {
   type NewSuppression,
   type PolicyVerdict,
   parsePolicySettings,
+  policyPurposes,
   type QuietHours,
   recordContact,
   removeSuppression,

@@ -14,6 +14,8 @@ import {
   listWorkflows,
   loadWorkflowsDir,
   locatePointer,
+  parsePolicySettings,
+  policyPurposes,
   readWorkflowFile,
   validateWorkflow,
   type WorkflowProblem,
@@ -23,6 +25,7 @@ import { type Config, loadConfig } from '../config/index.ts';
 import { AppError } from '../core/index.ts';
 import { SchemaRegistry } from '../events/index.ts';
 import { openStore, sqliteFileIn } from '../store/index.ts';
+import { workflowsBacktest } from './backtest.ts';
 import { run, withStore } from './context.ts';
 
 /** The workflows directory: the config's `workflowsDir` once config.ts has it, else PITWALL_WORKFLOWS_DIR / ./workflows. */
@@ -67,6 +70,7 @@ export async function workflowsValidate(paths: string[], opts: { json?: boolean 
   const cfg = loadConfig();
   const files = filesOf(paths.length > 0 ? paths : [workflowsDir(cfg)]);
   const environment = new ConditionEnvironment(await eventTypes(cfg));
+  const purposes = policyPurposes(parsePolicySettings(cfg.automation.policy));
   const problems: WorkflowProblem[] = [];
   let valid = 0;
   const ids = new Map<string, string>();
@@ -80,7 +84,7 @@ export async function workflowsValidate(paths: string[], opts: { json?: boolean 
         problems.push({ file, line: 0, column: 0, pointer: '', message: (e as Error).message, code: 'PW_WORKFLOWS_DIR' });
         continue;
       }
-      const r = validateWorkflow(text, { file, environment, executors });
+      const r = validateWorkflow(text, { file, environment, executors, purposes });
       problems.push(...r.problems);
       if (!r.definition || r.problems.length > 0) continue;
       const other = ids.get(r.definition.id);
@@ -136,7 +140,8 @@ export async function workflowsLoad(): Promise<void> {
   await withStore(async (store, cfg, clock) => {
     const environment = new ConditionEnvironment(await new SchemaRegistry().load(store.db));
     const dir = workflowsDir(cfg);
-    const r = await withExecutors((executors) => loadWorkflowsDir(store.db, dir, { environment, executors, nowMs: clock.now() }));
+    const purposes = policyPurposes(parsePolicySettings(cfg.automation.policy));
+    const r = await withExecutors((executors) => loadWorkflowsDir(store.db, dir, { environment, executors, nowMs: clock.now(), purposes }));
     for (const p of r.problems) console.log(formatProblem({ ...p, ...(p.file ? { file: path.relative(process.cwd(), p.file) } : {}) }));
     for (const w of r.saved) console.log(`${w.id}: saved version ${w.version} from ${w.filePath}`);
     for (const w of r.detached) console.log(`${w.id}: its file is gone; saved version ${w.version}, disabled`);
@@ -160,6 +165,16 @@ export function workflowsCommands(program: Command): void {
     .description('the latest version of every stored workflow')
     .option('--json', 'one JSON object per line')
     .action((o) => run(() => workflowsList(o)));
+  workflows
+    .command('backtest')
+    .description(
+      'replay stored events through a workflow file on simulated time, with no side effects; reports runs, actions, policy skips',
+    )
+    .argument('<file>', 'the workflow file')
+    .requiredOption('--from <time>', 'start: RFC 3339 time, date, or a duration ago (7d)')
+    .option('--to <time>', 'end (exclusive; default now)')
+    .option('--json', 'print the report (with every run) as one JSON object')
+    .action((file, o) => run(() => workflowsBacktest(file, o)));
   workflows
     .command('load')
     .description('load the workflows directory into the store now (the server also does at start)')

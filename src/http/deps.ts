@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ConditionEnvironment, ExecutorLookup } from '../automate/index.ts';
+import type { ConditionEnvironment, ContactPolicySettings, ExecutorLookup } from '../automate/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { SchemaRegistry } from '../events/index.ts';
 import type { KeyAuthenticator } from '../govern/index.ts';
@@ -24,6 +24,10 @@ export interface HttpDeps {
   executors?: ExecutorLookup;
   /** The typed CEL environment workflows are validated in. */
   conditionEnvironment?: ConditionEnvironment;
+  /** The configured contact policy (`automation.policy`), for backtests; default: the policy's defaults. */
+  policySettings?: ContactPolicySettings;
+  /** The config file's `detectors:` section, for the projections a backtest rebuilds. */
+  detectors?: Record<string, unknown>;
   /** False while starting or draining; /readyz reports it. */
   isReady: () => boolean;
 }

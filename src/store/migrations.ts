@@ -17,6 +17,7 @@ import { m0014_workflows } from './migrations/0014_workflows.ts';
 import { m0015_runs } from './migrations/0015_runs.ts';
 import { m0016_contact_policy } from './migrations/0016_contact_policy.ts';
 import { m0017_decide_fixes } from './migrations/0017_decide_fixes.ts';
+import { m0018_triggers } from './migrations/0018_triggers.ts';
 
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -154,6 +155,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0015_runs': m0015_runs(dialect),
     '0016_contact_policy': m0016_contact_policy(dialect),
     '0017_decide_fixes': m0017_decide_fixes(dialect),
+    '0018_triggers': m0018_triggers(dialect),
   };
 }
 

@@ -10,6 +10,7 @@ import type { PolicyTables } from './tables/policy.ts';
 import type { QualityTables } from './tables/quality.ts';
 import type { RunTables } from './tables/runs.ts';
 import type { ShipmentTables } from './tables/shipments.ts';
+import type { TriggerTables } from './tables/triggers.ts';
 import type { WorkflowTables } from './tables/workflows.ts';
 
 export type Int64 = ColumnType<number, number | bigint, number | bigint>;
@@ -140,6 +141,7 @@ export interface Database
     QualityTables,
     PolicyTables,
     RunTables,
+    TriggerTables,
     WorkflowTables,
     DecideFixTables {
   events: EventsTable;

@@ -61,6 +61,8 @@ export interface LoadOptions {
   environment: ConditionEnvironment;
   executors: ExecutorLookup;
   nowMs: number;
+  /** Consent purposes steps may name (the configured policy's); default DEFAULT_PURPOSES. */
+  purposes?: readonly string[];
 }
 
 export interface LoadResult {
@@ -90,7 +92,12 @@ export async function loadWorkflowsDir(db: Db, dir: string, opts: LoadOptions): 
       result.problems.push({ file, line: 0, column: 0, pointer: '', message: (e as Error).message, code: 'PW_WORKFLOWS_DIR' });
       continue;
     }
-    const v = validateWorkflow(text, { file, environment: opts.environment, executors: opts.executors });
+    const v = validateWorkflow(text, {
+      file,
+      environment: opts.environment,
+      executors: opts.executors,
+      ...(opts.purposes ? { purposes: opts.purposes } : {}),
+    });
     if (!v.definition || v.problems.length > 0) {
       result.problems.push(...v.problems);
       continue;

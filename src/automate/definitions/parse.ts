@@ -233,15 +233,17 @@ function stepOf(r: Reader, v: unknown, path: Path, depth: number, ids: Set<strin
   const id = idOf(r, v, path, ids);
   const withId = id === undefined ? {} : { id };
   if (kinds[0] === 'action') {
-    const o = r.object(v, path, ['id', 'action', 'with'], 'an action step');
+    const o = r.object(v, path, ['id', 'action', 'with', 'purpose'], 'an action step');
     if (!o) return undefined;
     const action = r.string(o, 'action', path, { required: true, max: 100 });
+    const purpose = r.string(o, 'purpose', path, { max: 50, what: 'purpose (a consent purpose such as marketing, service)' });
     const params = o.with ?? {};
     if (!isObj(params)) {
       r.add([...path, 'with'], `with must be a mapping of parameters, not ${kindOf(params)}`);
       return undefined;
     }
-    return action === undefined ? undefined : { kind: 'action', ...withId, action, with: params };
+    const withPurpose = purpose === undefined ? {} : { purpose: purpose.trim().toLowerCase() };
+    return action === undefined ? undefined : { kind: 'action', ...withId, action, with: params, ...withPurpose };
   }
   if (kinds[0] === 'wait') {
     const o = r.object(v, path, ['id', 'wait'], 'a wait step');

@@ -20,7 +20,14 @@ export type Trigger =
   | { kind: 'schedule'; cron: string; timezone?: string };
 
 export type Step =
-  | { kind: 'action'; id?: string; action: string; with: Record<string, unknown> }
+  | {
+      kind: 'action';
+      id?: string;
+      action: string;
+      with: Record<string, unknown>;
+      /** The consent purpose the contact policy checks (lower case); default `marketing`. */
+      purpose?: string;
+    }
   | { kind: 'wait'; id?: string; duration: string }
   | { kind: 'if'; id?: string; condition: string; then: Step[]; else: Step[] };
 
@@ -78,3 +85,6 @@ export interface ExecutorInfo {
   readonly templateParams?: readonly string[];
 }
 export type ExecutorLookup = ReadonlyMap<string, ExecutorInfo>;
+
+/** The consent purposes a step may name when validation is given none (the contact policy's defaults). */
+export const DEFAULT_PURPOSES: readonly string[] = ['marketing', 'service', 'transactional'];

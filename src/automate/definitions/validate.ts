@@ -6,7 +6,7 @@ import type { ConditionEnvironment } from '../conditions/environment.ts';
 import { type CompiledWorkflow, compileDefinition } from './compile.ts';
 import { readDefinition } from './parse.ts';
 import { type PendingProblem, parseSource } from './source.ts';
-import type { ExecutorLookup, WorkflowDefinition, WorkflowProblem } from './types.ts';
+import { DEFAULT_PURPOSES, type ExecutorLookup, type Step, type WorkflowDefinition, type WorkflowProblem } from './types.ts';
 
 export interface ParseResult {
   definition?: WorkflowDefinition;
@@ -25,6 +25,24 @@ export interface ValidateOptions {
   environment: ConditionEnvironment;
   /** Action types and their parameter checks (src/act `executorRegistry`). */
   executors: ExecutorLookup;
+  /** Consent purposes a step's `purpose:` may name (the policy's: `policyPurposes(settings)`); default DEFAULT_PURPOSES. */
+  purposes?: readonly string[];
+}
+
+/** Every action step's `purpose:` must be one the contact policy knows. */
+function purposeProblems(steps: readonly Step[], known: readonly string[], path: string): PendingProblem[] {
+  return steps.flatMap((s, i): PendingProblem[] => {
+    if (s.kind === 'if')
+      return [...purposeProblems(s.then, known, `${path}/${i}/then`), ...purposeProblems(s.else, known, `${path}/${i}/else`)];
+    if (s.kind !== 'action' || s.purpose === undefined || known.includes(s.purpose)) return [];
+    return [
+      {
+        pointer: `${path}/${i}/purpose`,
+        message: `unknown consent purpose "${s.purpose}"; known: ${[...known].sort().join(', ')}`,
+        code: 'PW_WORKFLOW_PURPOSE',
+      },
+    ];
+  });
 }
 
 function sorted(problems: WorkflowProblem[]): WorkflowProblem[] {
@@ -58,7 +76,7 @@ export function validateWorkflow(text: string, opts: ValidateOptions): Validatio
   const def = read.definition ?? read.partial;
   if (!def) return { problems: sorted(positioned(source, read.problems, opts.file)) };
   const { compiled, problems } = compileDefinition(def, opts.environment, opts.executors);
-  const all = [...read.problems, ...problems];
+  const all = [...read.problems, ...problems, ...purposeProblems(def.steps, opts.purposes ?? DEFAULT_PURPOSES, '/steps')];
   if (all.length > 0 || !compiled || !read.definition) return { problems: sorted(positioned(source, all, opts.file)) };
   return { definition: read.definition, compiled, problems: [] };
 }

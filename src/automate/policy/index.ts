@@ -27,6 +27,7 @@ export {
   DEFAULT_POLICY_SETTINGS,
   parseDuration,
   parsePolicySettings,
+  policyPurposes,
   type QuietHours,
 } from './settings.ts';
 export {

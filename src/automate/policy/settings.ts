@@ -52,6 +52,13 @@ export const DEFAULT_POLICY_SETTINGS: ContactPolicySettings = {
   exemptPurposes: ['transactional'],
 };
 
+/** The consent purposes these settings know (what a workflow step's `purpose:` may name). */
+export function policyPurposes(settings: ContactPolicySettings): string[] {
+  return [
+    ...new Set(['marketing', 'service', 'transactional', ...Object.keys(settings.consentDefaults), ...settings.exemptPurposes]),
+  ].sort();
+}
+
 const KEYS = ['timezone', 'quiet_hours', 'caps', 'consent_defaults', 'exempt_purposes'] as const;
 
 function fail(field: string, what: string): never {

@@ -30,15 +30,20 @@ export function contactPolicy(settings: ContactPolicySettings = DEFAULT_POLICY_S
  * site's event type), `run`, `now` and the state variables; values come back as JSON (`fromCel`).
  */
 export function expressionsFrom(env: ConditionEnvironment): ExpressionCompiler {
-  const scopeFor = (eventType: string): ConditionScope =>
-    env.scope({ event: env.hasEventType(eventType) ? eventType : 'any', run: true, state: true });
+  const scopeFor = (eventType: string, workflow?: WorkflowDefinition): ConditionScope => {
+    // A correlation's expressions also see `correlated` (both events, typed by their entries).
+    const t = workflow?.trigger;
+    const pair = t?.kind === 'correlation' ? ([t.events[0].event, t.events[1].event] as const) : undefined;
+    const correlated = pair && env.hasEventType(pair[0]) && env.hasEventType(pair[1]) ? { correlated: pair } : {};
+    return env.scope({ event: env.hasEventType(eventType) ? eventType : 'any', run: true, state: true, ...correlated });
+  };
   return {
     condition(expr, site): Evaluator<boolean> {
-      const c = compileCondition(expr, scopeFor(site.eventType));
+      const c = compileCondition(expr, scopeFor(site.eventType, site.workflow));
       return { variables: c.variables, evaluate: (a) => c.evaluate(a as unknown as Activation) };
     },
     value(expr, site): Evaluator<unknown> {
-      const c = compileExpression(expr, scopeFor(site.eventType), 'any');
+      const c = compileExpression(expr, scopeFor(site.eventType, site.workflow), 'any');
       return {
         variables: c.variables,
         evaluate: (a) => {

@@ -10,6 +10,7 @@ import type { Clock } from '../../core/index.ts';
 import type { Db, NewTimer } from '../../detect/index.ts';
 import type { CloudEvent } from '../../events/index.ts';
 import { parseDuration } from '../definitions/durations.ts';
+import { correlatedActivation } from './correlated.ts';
 import { branchStart, nextPath, stepAt } from './paths.ts';
 import type { ActionTypes, ContactPolicy, Evaluation, OutboxWriter } from './ports.ts';
 import { actionKey, type RunState, type TraceEntry, type TraceKind } from './runs.ts';
@@ -52,6 +53,8 @@ export class RunContext {
   readonly trace: TraceEntry[] = [];
   readonly timers: NewTimer[] = [];
   readonly cancelTimers: string[] = [];
+  /** Action requests written in this unit of work (the dispatcher is woken after the commit). */
+  enqueued = 0;
   readonly now: number;
 
   constructor(
@@ -76,7 +79,12 @@ export class RunContext {
 
   /** The activation without state: the time, the event and the run. */
   base(event: CloudEvent | undefined = this.event): Record<string, unknown> {
-    return { nowMs: this.now, event: event ?? null, run: runVariable(this.run) };
+    return {
+      nowMs: this.now,
+      event: event ?? null,
+      run: runVariable(this.run),
+      ...correlatedActivation(this.wf.definition, this.run.triggerEvents),
+    };
   }
 
   /** Evaluates over the event, the run and the state the expression names (loaded lazily). */
@@ -181,9 +189,7 @@ async function act(ctx: RunContext, deps: EngineDeps, step: Extract<Step, { kind
   }
   const params = rendered.value as Record<string, unknown>;
   const customerId = ctx.run.customerId;
-  // `purpose:` beside `action:` is a proposed addition to the step shape; until then every action is `marketing`.
-  const named = (step as { purpose?: unknown }).purpose;
-  const purpose = typeof named === 'string' && named !== '' ? named : DEFAULT_PURPOSE;
+  const purpose = step.purpose ?? DEFAULT_PURPOSE;
   const key = actionKey(ctx.run.id, path);
   if (type.reachesCustomer) {
     if (customerId === undefined) {
@@ -236,9 +242,18 @@ async function act(ctx: RunContext, deps: EngineDeps, step: Extract<Step, { kind
     ...(ctx.run.subject !== undefined ? { subject: ctx.run.subject } : {}),
     createdAtMs: ctx.now,
   };
+  const notBefore = type.dispatchAt?.(params, ctx.now);
+  if (notBefore !== undefined && Number.isSafeInteger(notBefore) && notBefore > ctx.now) request.notBeforeMs = notBefore;
   await deps.outbox.enqueue(ctx.db, [request]);
   ctx.run.actions++;
-  ctx.note('action', path, { action: step.action, key, channel: type.channel, ...(step.id !== undefined ? { step: step.id } : {}) });
+  ctx.enqueued++;
+  ctx.note('action', path, {
+    action: step.action,
+    key,
+    channel: type.channel,
+    ...(request.notBeforeMs !== undefined ? { not_before: new Date(request.notBeforeMs).toISOString() } : {}),
+    ...(step.id !== undefined ? { step: step.id } : {}),
+  });
   return 'done';
 }
 

@@ -2,8 +2,12 @@
  * The runner: turns log events into runs of workflows, and runs into actions (docs/act/runner.md).
  *
  * Terminology:
- * - **trigger**: what starts a workflow; this session an event type with an optional filter.
- *   A **trigger match** (a workflow + the events that matched + a key) starts at most one run.
+ * - **trigger**: what starts a workflow: an event type with an optional filter, an absence
+ *   (`first`, then no `missing` within a window), a correlation of two events in either order, or
+ *   a cron schedule. A **trigger match** (a workflow + the events that matched + a key) starts at
+ *   most one run. Absence / correlation keep **pending halves** (table `trigger_pending`).
+ * - **flow control**: debounce, idempotency, throttle, concurrency between a match and its run;
+ *   each decision is a `flow` trace entry (a refused match is a skipped run saying why).
  * - **run**: one workflow version carried out for one trigger match; its id is
  *   `deterministicId('pitwall.run', workflow id, trigger kind, trigger key…)`, so a replayed
  *   batch finds it. Statuses: running → waiting ⇄ running → completed | cancelled | failed, or
@@ -21,6 +25,7 @@
 export { type ContactPolicyParts, contactPolicy, expressionsFrom, type WorkflowRepository, workflowsFrom } from './adapters.ts';
 export { canonicalCustomer, customerIdentifierOf } from './customer.ts';
 export { AUTOMATE_TIMER_PREFIX, DEFAULT_PURPOSE, wakeTimerKey } from './engine.ts';
+export { debounceTimerKey, IDEMPOTENCY_WINDOW_MS } from './flow.ts';
 export type { TriggerMatch } from './lifecycle.ts';
 export type {
   ActionTypes,
@@ -58,4 +63,6 @@ export {
   type TraceKind,
   type TriggerKind,
 } from './runs.ts';
+export { scheduleTimerKey } from './schedules.ts';
+export { absenceTimerKey } from './sequences.ts';
 export { explainRuns, type RunExplanation, type WhyAnswer } from './why.ts';

@@ -20,6 +20,8 @@ export interface LifecycleDeps extends EngineDeps {
   timers: TimerStore;
   workflows: WorkflowCatalogue;
   clock: Clock;
+  /** After a commit that enqueued actions. */
+  onEnqueued?: () => void;
 }
 
 /** A trigger matched: what every trigger kind hands to `startRun`. */
@@ -32,6 +34,10 @@ export interface TriggerMatch {
   events: CloudEvent[];
   /** The trigger's filter failed at run time: the run is recorded as skipped with the reason. */
   filterError?: { expression: string; error: string };
+  /** Flow-control decisions that let the match through (debounced, queued…): `flow` trace entries. */
+  flow?: Record<string, unknown>[];
+  /** A flow control refused the match: the run is recorded as skipped with this outcome and trace entry. */
+  flowSkip?: { outcome: string; detail: Record<string, unknown> };
 }
 
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -56,6 +62,7 @@ function errorDetail(e: unknown): Record<string, unknown> {
 }
 
 async function afterCommit(deps: LifecycleDeps, ctx: RunContext): Promise<void> {
+  if (ctx.enqueued > 0) deps.onEnqueued?.();
   if (ctx.timers.length > 0) await deps.timers.scheduleMany(ctx.timers);
   for (const key of ctx.cancelTimers) await deps.timers.cancel(key);
 }
@@ -123,7 +130,7 @@ export async function startRun(deps: LifecycleDeps, match: TriggerMatch): Promis
     const existing = await writeTransaction(deps.store, async (db) => {
       const found = await loadRun(db, run.id, deps.store.dialect === 'postgres');
       if (found) return found;
-      const ctx = new RunContext(db, run, wf, new StateView(db, event, undefined), deps.clock);
+      const ctx = new RunContext(db, run, wf, new StateView(db, match.events, undefined), deps.clock);
       seen.ctx = ctx;
       let identifier: string | undefined;
       if (def.customer !== undefined) {
@@ -132,7 +139,7 @@ export async function startRun(deps: LifecycleDeps, match: TriggerMatch): Promis
         if (!r.ok) ctx.note('error', undefined, { customer: def.customer, error: r.error });
       } else identifier = await customerIdentifierOf(db, event);
       run.customerId = await canonicalCustomer(db, identifier);
-      ctx.state = new StateView(db, event, run.customerId);
+      ctx.state = new StateView(db, match.events, run.customerId);
       ctx.note('trigger', undefined, {
         kind: match.kind,
         events: match.events.map((e) => ({ id: e.id, source: e.source, type: e.type, time: e.time })),
@@ -162,6 +169,11 @@ export async function startRun(deps: LifecycleDeps, match: TriggerMatch): Promis
 async function decide(ctx: RunContext, deps: LifecycleDeps, match: TriggerMatch): Promise<void> {
   const wf = ctx.wf;
   const def = wf.definition;
+  for (const f of match.flow ?? []) ctx.note('flow', undefined, f);
+  if (match.flowSkip) {
+    ctx.note('flow', undefined, match.flowSkip.detail);
+    return ctx.finish('skipped', match.flowSkip.outcome);
+  }
   if (match.filterError) {
     ctx.note('condition', undefined, {
       expression: match.filterError.expression,
@@ -219,8 +231,7 @@ export async function resumeRun(deps: LifecycleDeps, id: string, kind: 'wait' | 
         throw Object.assign(new Error(`workflow ${run.workflowId} version ${run.workflowVersion} is gone`), {
           code: 'PW_RUN_WORKFLOW_MISSING',
         });
-      const event = run.triggerEvents[run.triggerEvents.length - 1];
-      const ctx = new RunContext(db, run, wf, new StateView(db, event, run.customerId), deps.clock);
+      const ctx = new RunContext(db, run, wf, new StateView(db, run.triggerEvents, run.customerId), deps.clock);
       seen.ctx = ctx;
       if (kind === 'wait') ctx.note('wait', stepPath, { resumed: true });
       await advance(ctx, deps, kind === 'wait' ? nextPath(wf.definition.steps, stepPath) : stepPath);
@@ -256,8 +267,7 @@ export async function cancelRuns(deps: LifecycleDeps, event: CloudEvent, eventCu
         }
         const wf = await deps.workflows.get(db, run.workflowId, run.workflowVersion);
         if (!wf) return;
-        const trigger = run.triggerEvents[run.triggerEvents.length - 1];
-        const ctx = new RunContext(db, run, wf, new StateView(db, trigger, run.customerId), deps.clock);
+        const ctx = new RunContext(db, run, wf, new StateView(db, run.triggerEvents, run.customerId), deps.clock);
         let matched: { match?: string } | undefined;
         for (const entry of wf.definition.cancelOn.filter((x) => x.event === event.type)) {
           if (entry.match === undefined) {

@@ -51,6 +51,8 @@ export interface ActionTypes {
         readonly reachesCustomer: boolean;
         /** Params left unrendered: the executor renders them itself (email templates). */
         readonly templateParams?: readonly string[];
+        /** Not dispatched before this time (a reminder's due time); the outbox holds it until then. */
+        dispatchAt?(params: Record<string, unknown>, createdAtMs: number): number | undefined;
       }
     | undefined;
 }

@@ -15,9 +15,12 @@ import type { EventTypeLookup } from '../conditions/event-shapes.ts';
 import { contactPolicy, expressionsFrom, workflowsFrom } from './adapters.ts';
 import { canonicalCustomer, customerIdentifierOf } from './customer.ts';
 import { AUTOMATE_TIMER_PREFIX } from './engine.ts';
-import { cancelRuns, type LifecycleDeps, resumeRun, startRun } from './lifecycle.ts';
+import { FlowControl } from './flow.ts';
+import { cancelRuns, type LifecycleDeps, resumeRun, type TriggerMatch } from './lifecycle.ts';
 import type { ActionTypes, ContactPolicy, ExpressionCompiler, OutboxWriter, WorkflowVersions } from './ports.ts';
 import { cancelCandidates, cancelEventTypes } from './runs.ts';
+import { Schedules } from './schedules.ts';
+import { fireAbsence, matchKeyed, pruneExpired } from './sequences.ts';
 import { matchEvent } from './triggers.ts';
 import { WorkflowCatalogue } from './workflows.ts';
 
@@ -44,6 +47,8 @@ export interface RunnerOptions {
    * state consumer's `caughtUp`), so a condition never sees state older than its trigger.
    */
   stateCaughtUp?: (seq: number) => Promise<void>;
+  /** Told after a commit that enqueued actions (main.ts wakes the dispatcher, so it does not sleep on them). */
+  onEnqueued?: () => void;
 }
 
 export interface AutomationOptions extends RunnerOptions {
@@ -59,6 +64,8 @@ export interface Runner {
   handle(batch: readonly LoggedEvent[]): Promise<void>;
   /** The TimerRunner handler for timers with the `automate:` prefix. */
   fire: TimerHandler;
+  /** Schedule timers and queued runs brought in line with the stored workflows (startAutomation calls it once). */
+  sync(): Promise<void>;
 }
 
 export interface Automation extends Runner {
@@ -79,9 +86,16 @@ export function createRunner(opts: RunnerOptions): Runner {
     store: opts.store,
     timers: opts.timers,
     workflows,
+    ...(opts.onEnqueued ? { onEnqueued: opts.onEnqueued } : {}),
   };
   const db = opts.store.db;
 
+  const latest = (id: string) => workflows.latestOf(id);
+  const flow = new FlowControl(deps, latest);
+  const submit = (m: TriggerMatch) => flow.submit(m);
+  const schedules = new Schedules(deps);
+
+  /** Cancels, then matches every trigger kind an event can feed; after the batch, queued runs and schedules. */
   async function handle(batch: readonly LoggedEvent[]): Promise<void> {
     const last = batch[batch.length - 1];
     if (!last) return;
@@ -92,7 +106,8 @@ export function createRunner(opts: RunnerOptions): Runner {
       if (le.history) continue;
       const e = le.event;
       const triggered = workflows.triggeredBy(e.type);
-      if (triggered.length === 0 && !cancelTypes.has(e.type)) continue;
+      const keyed = workflows.keyedBy(e.type);
+      if (triggered.length === 0 && keyed.length === 0 && !cancelTypes.has(e.type)) continue;
       const customer = await canonicalCustomer(db, await customerIdentifierOf(db, e));
       if (cancelTypes.has(e.type)) {
         const ids = await cancelCandidates(db, e.type, customer);
@@ -101,33 +116,86 @@ export function createRunner(opts: RunnerOptions): Runner {
       for (const wf of triggered) {
         const match = await matchEvent(db, wf, e, customer, opts.clock.now());
         if (!match) continue;
-        const run = await startRun(deps, match);
-        if (run.status === 'waiting') for (const c of wf.definition.cancelOn) cancelTypes.add(c.event);
+        await submit(match);
+        // A run that now waits may be cancelled by a later event of this batch.
+        for (const c of wf.definition.cancelOn) cancelTypes.add(c.event);
+      }
+      for (const wf of keyed) {
+        await matchKeyed(deps, wf, e, customer, submit);
+        for (const c of wf.definition.cancelOn) cancelTypes.add(c.event);
       }
     }
+    await afterWork();
   }
 
+  /** Runs that ended free concurrency slots; expired correlation halves go; schedule timers follow edits. */
+  async function afterWork(): Promise<void> {
+    await flow.drain();
+    const correlations = workflows.all().filter((w) => w.definition.trigger.kind === 'correlation');
+    await pruneExpired(
+      db,
+      correlations.map((w) => w.id),
+      opts.clock.now(),
+    );
+    await schedules.sync(workflows.all());
+  }
+
+  /** Brings schedule timers in line with the stored workflows (at start; `handle` does it per batch too). */
+  async function sync(): Promise<void> {
+    await workflows.refresh(db);
+    await afterWork();
+  }
+
+  // Dispatch on the kind after `automate:`; a kind this version does not know completes unfired (as Decide's do).
   const fire: TimerHandler = async (timer) => {
-    const rest = timer.key.slice(AUTOMATE_TIMER_PREFIX.length);
-    const kind = rest.startsWith('wait:') ? 'wait' : rest.startsWith('defer:') ? 'defer' : undefined;
-    const p = timer.payload as { runId?: unknown; stepPath?: unknown } | null;
-    // A timer of a kind this version does not know completes unfired (as Decide's do).
-    if (
-      !timer.key.startsWith(AUTOMATE_TIMER_PREFIX) ||
-      kind === undefined ||
-      typeof p?.runId !== 'string' ||
-      typeof p.stepPath !== 'string'
-    )
-      return;
-    await resumeRun(deps, p.runId, kind, p.stepPath);
+    if (!timer.key.startsWith(AUTOMATE_TIMER_PREFIX)) return;
+    const kind = timer.key.slice(AUTOMATE_TIMER_PREFIX.length).split(':', 1)[0];
+    switch (kind) {
+      case 'wait':
+      case 'defer': {
+        const p = timer.payload as { runId?: unknown; stepPath?: unknown } | null;
+        if (typeof p?.runId !== 'string' || typeof p.stepPath !== 'string') return;
+        await resumeRun(deps, p.runId, kind, p.stepPath);
+        break;
+      }
+      case 'absence':
+        await workflows.refresh(db);
+        await fireAbsence(deps, timer, latest, submit);
+        break;
+      case 'debounce':
+        await workflows.refresh(db);
+        await flow.fireDebounce(timer);
+        break;
+      case 'schedule':
+        await workflows.refresh(db);
+        await schedules.fire(timer, latest, submit);
+        break;
+      default:
+        return;
+    }
+    await flow.drain();
   };
 
-  return { handle, fire };
+  // One at a time: the subscription's batches, timer firings (the TimerRunner fires several at once)
+  // and syncs all read and write the same pending halves, flow counts and queues, so they never
+  // interleave — flow-control limits hold, and a firing never sees a half-done batch.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial =
+    <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
+    (...args: A): Promise<void> => {
+      const next = tail.then(() => fn(...args));
+      tail = next.catch(() => undefined);
+      return next;
+    };
+
+  return { handle: serial(handle), fire: serial(fire), sync: serial(sync) };
 }
 
 /** Subscribes group `automate` (started in main.ts beside the state consumer when PITWALL_DECIDE is on). */
 export function startAutomation(opts: AutomationOptions): Automation {
   const runner = createRunner(opts);
+  // Schedule timers for workflows saved while no runner ran; a failure is retried by the next batch.
+  runner.sync().catch((e: unknown) => opts.onError?.(e));
   const subscription = subscribe(opts.log, AUTOMATE_GROUP, (batch) => runner.handle(batch), {
     from: opts.from ?? 'end',
     ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),

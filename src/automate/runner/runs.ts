@@ -12,7 +12,7 @@ export const RUN_STATUSES = ['running', 'waiting', 'completed', 'cancelled', 'sk
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'cancelled', 'skipped', 'holdout', 'failed'];
 
-export const TRACE_KINDS = ['trigger', 'condition', 'policy', 'holdout', 'action', 'wait', 'cancel', 'error'] as const;
+export const TRACE_KINDS = ['trigger', 'flow', 'condition', 'policy', 'holdout', 'action', 'wait', 'cancel', 'error'] as const;
 export type TraceKind = (typeof TRACE_KINDS)[number];
 
 export type TriggerKind = 'event' | 'absence' | 'correlation' | 'schedule';

@@ -52,12 +52,17 @@ function fieldsOf(e: CloudEvent): Obj {
 export class StateView {
   private readonly cache = new Map<StateVariable, Promise<unknown>>();
   readonly missing = new Set<StateVariable>();
+  /** Latest first: a variable the latest event does not name is looked up from the earlier ones (a correlation's other event). */
+  private readonly events: readonly (CloudEvent | undefined)[];
 
   constructor(
     private readonly db: Db,
-    private readonly event: CloudEvent | undefined,
+    event: CloudEvent | readonly CloudEvent[] | undefined,
     private readonly customerId: string | undefined,
-  ) {}
+  ) {
+    const list = event === undefined ? [] : Array.isArray(event) ? [...(event as readonly CloudEvent[])].reverse() : [event as CloudEvent];
+    this.events = list.length > 0 ? list : [undefined];
+  }
 
   /** The activation for `vars`, merged into `base` (which holds `event` and `run`). */
   async activation(vars: Iterable<StateVariable>, base: Obj): Promise<Obj> {
@@ -79,7 +84,14 @@ export class StateView {
   }
 
   private async load(v: StateVariable): Promise<unknown> {
-    const e = this.event;
+    for (const e of this.events) {
+      const found = await this.loadFor(v, e);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  private async loadFor(v: StateVariable, e: CloudEvent | undefined): Promise<unknown> {
     const f = e ? fieldsOf(e) : {};
     const db = this.db;
     const sku = text(f.sku) ?? text(f.part);

@@ -1,9 +1,7 @@
 /**
  * Trigger matching: each trigger kind turns what it watches into `TriggerMatch`es, and every
- * match goes through the same `startRun`. This session: event triggers, matched per logged
- * event. Absence and correlation triggers will keep their pending halves in their own table and
- * match from a timer (`automate:absence:…`, `automate:correlation:…`) or a later event; schedule
- * triggers from a timer per workflow (`automate:schedule:<id>`) — docs/act/runner.md.
+ * match goes through flow control (flow.ts) to the same `startRun`. Here: event triggers,
+ * matched per logged event. Absence and correlation: sequences.ts; schedules: schedules.ts.
  */
 import type { Db } from '../../detect/index.ts';
 import type { CloudEvent } from '../../events/index.ts';

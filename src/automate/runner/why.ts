@@ -4,6 +4,7 @@
  */
 import type { Db } from '../../detect/index.ts';
 import { canonicalCustomer } from './customer.ts';
+import { queuedFor } from './flow.ts';
 import { latestRunsFor, type Run, runTrace, type TraceEntry } from './runs.ts';
 
 export interface RunExplanation {
@@ -31,6 +32,8 @@ function isDeciding(t: TraceEntry): boolean {
       return t.detail.verdict !== 'allow';
     case 'trigger':
       return false;
+    case 'flow':
+      return t.detail.decision !== 'allowed';
     case 'wait':
       return t.detail.resumed !== true;
     default:
@@ -47,6 +50,8 @@ export function summarise(run: Run, trace: readonly TraceEntry[]): string {
     skipped.length > 0 ? `; the contact policy skipped ${skipped.map((t) => `${t.detail.action} (${t.detail.reason})`).join(', ')}` : '';
   switch (run.status) {
     case 'skipped': {
+      const f = last('flow');
+      if (f?.detail.decision === 'skipped') return `flow control ${f.detail.control} kept it from starting: ${f.detail.reason}`;
       const c = last('condition');
       if (run.outcome === 'filter_error')
         return `the trigger filter ${q(c?.detail.expression)} failed (${c?.detail.error}), so it did not act`;
@@ -99,11 +104,16 @@ export async function explainRuns(db: Db, workflowId: string, identifier: string
     explained.push({ run, summary: summarise(run, trace), deciding: trace.filter(isDeciding) });
   }
   const first = explained[0];
+  // A match held back by `concurrency` has no run yet: say so first.
+  const queued = (await queuedFor(db, workflowId, customerId))[0];
+  const waiting = queued
+    ? `a trigger match is queued for a concurrency slot of key "${queued.key}" since ${new Date(queued.queuedAt).toISOString()} (${queued.ahead} ahead of it)`
+    : undefined;
   return {
     workflowId,
     identifier,
     customerId,
-    answer: first ? first.summary : 'no trigger event seen for this customer',
+    answer: waiting ?? (first ? first.summary : 'no trigger event seen for this customer'),
     runs: explained,
   };
 }

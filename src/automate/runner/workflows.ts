@@ -80,6 +80,7 @@ export class WorkflowCatalogue {
   private readonly versions = new Map<string, RunnableWorkflow>();
   private latest: RunnableWorkflow[] = [];
   private byEvent = new Map<string, RunnableWorkflow[]>();
+  private keyed = new Map<string, RunnableWorkflow[]>();
 
   constructor(
     private readonly source: WorkflowVersions,
@@ -98,6 +99,25 @@ export class WorkflowCatalogue {
     }
     for (const ws of byEvent.values()) ws.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.byEvent = byEvent;
+    // Absence and correlation workflows by every event type their entries name.
+    const keyed = new Map<string, RunnableWorkflow[]>();
+    for (const w of [...this.latest].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+      const t = w.definition.trigger;
+      if (!w.definition.enabled || (t.kind !== 'absence' && t.kind !== 'correlation')) continue;
+      const types = t.kind === 'absence' ? [t.first.event, t.missing.event] : [t.events[0].event, t.events[1].event];
+      for (const type of new Set(types)) keyed.set(type, [...(keyed.get(type) ?? []), w]);
+    }
+    this.keyed = keyed;
+  }
+
+  /** Enabled absence / correlation workflows with an entry on `type`, in id order. */
+  keyedBy(type: string): readonly RunnableWorkflow[] {
+    return this.keyed.get(type) ?? [];
+  }
+
+  /** The latest version of a workflow (as of the last refresh), disabled or not. */
+  latestOf(id: string): RunnableWorkflow | undefined {
+    return this.latest.find((w) => w.id === id);
   }
 
   /** Enabled workflows with an event trigger on `type`, in id order. */

@@ -74,6 +74,7 @@ const DERIVED = [
   'stock.low',
   'quality.degraded',
   'quality.recovered',
+  'reminder.due',
 ];
 
 describe('built-in event-type catalogue', () => {

@@ -1,4 +1,5 @@
 import type { EventTypeDefinition } from '../catalogue-types.ts';
+import { ACT_TYPES } from './act.ts';
 import { COMMERCE_TYPES, GENERIC_TRACK } from './commerce.ts';
 import { CUSTOMER_TYPES } from './customer.ts';
 import { DERIVED_TYPES } from './derived.ts';
@@ -22,4 +23,5 @@ export const BUILT_IN_TYPES: readonly EventTypeDefinition[] = Object.freeze([
   ...VEHICLE_TYPES,
   ...SURVEY_TYPES,
   ...DERIVED_TYPES,
+  ...ACT_TYPES,
 ]);

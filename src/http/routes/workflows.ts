@@ -7,10 +7,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { builtInExecutors, executorRegistry, parseActSettings } from '../../act/index.ts';
 import {
   ConditionEnvironment,
+  DEFAULT_POLICY_SETTINGS,
   type ExecutorLookup,
   getWorkflow,
   listWorkflows,
   putWorkflow,
+  runBacktest,
   type StoredWorkflow,
   validateWorkflow,
   type WorkflowDefinition,
@@ -159,6 +161,23 @@ export function workflowsRoutes(app: FastifyInstance, d: HttpDeps): void {
         nowMs: d.clock.now(),
       });
       return reply.code(saved.version === 1 ? 201 : 200).send(full(saved));
+    });
+
+    // Admin: a backtest folds the whole log into a scratch store — too heavy for every read key.
+    scope.post('/v1/workflows/backtest', { bodyLimit: WORKFLOW_BODY_LIMIT }, async (req) => {
+      await requireScope(d.keys, req, 'admin');
+      const q = req.query as Record<string, string | undefined>;
+      return runBacktest({
+        text: bodyText(req),
+        from: q.from,
+        to: q.to,
+        nowMs: d.clock.now(),
+        log: d.log,
+        environment,
+        executors: executors(),
+        policy: d.policySettings ?? DEFAULT_POLICY_SETTINGS,
+        ...(d.detectors !== undefined ? { detectors: d.detectors } : {}),
+      });
     });
 
     scope.post('/v1/workflows/validate', { bodyLimit: WORKFLOW_BODY_LIMIT }, async (req) => {

@@ -11,6 +11,8 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   mqtt: async () => (await import('./mqtt.ts')).runMqttBench({ quick }),
   timers: async () => (await import('./timers.ts')).runTimersBench({ quick }),
   projections: async () => (await import('./projections.ts')).runProjectionsBench({ quick }),
+  widget: async () => (await import('./widget.ts')).runWidgetBench({ quick }),
+  decide: async () => (await import('./decide.ts')).runDecideBench({ quick }),
   actions: async () => (await import('./actions.ts')).runActionsBench({ quick }),
 };
 

@@ -35,6 +35,7 @@ import { type EventLog, openEventLog } from './log/index.ts';
 import { choosePort, Metrics } from './ops/index.ts';
 import { assertStateComplete, type StateConsumer, startStateConsumer } from './state/index.ts';
 import { openStore, type Store, sqliteFileIn } from './store/index.ts';
+import { createStorefront, parseStorefrontSettings } from './storefront/index.ts';
 
 export interface Pitwall {
   config: Config;
@@ -184,6 +185,23 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     throw e;
   }
 
+  // Storefront: the decision API and surveys (seeds the built-in surveys).
+  let storefront: Awaited<ReturnType<typeof createStorefront>>;
+  try {
+    storefront = await createStorefront({
+      store,
+      log,
+      clock,
+      policy: policySettings,
+      settings: parseStorefrontSettings(config.storefront),
+    });
+    decideClosers.push(() => storefront.close());
+  } catch (e) {
+    for (const c of decideClosers) await c().catch(() => undefined);
+    await log.close();
+    await store.close();
+    throw e;
+  }
   const app = buildApp({
     store,
     log,
@@ -199,6 +217,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     conditionEnvironment,
     policySettings,
     ...(config.detectors !== undefined ? { detectors: config.detectors } : {}),
+    storefront,
   });
   try {
     const http = await choosePort(config.host, config.httpPort, config.httpPortExplicit, 'PITWALL_HTTP_PORT', 'HTTP');

@@ -9,14 +9,27 @@ import { defaultDoors, Ingestor, listQuarantine } from '../ingest/index.ts';
 import { openEventLog } from '../log/index.ts';
 import { Metrics } from '../ops/index.ts';
 import { openSqlite, sqliteFileIn } from '../store/index.ts';
+import { parseOrigins } from '../storefront/index.ts';
 import { config, runningPid, withStore } from './context.ts';
 
 const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
 
-export async function keysCreate(opts: { scopes: string; name?: string }): Promise<void> {
-  const scopes = parseScopes(opts.scopes);
+export async function keysCreate(opts: {
+  scopes: string;
+  name?: string;
+  publishable?: boolean;
+  origins?: string;
+  store?: string;
+}): Promise<void> {
+  const scopes = opts.publishable ? (['publishable'] as const) : parseScopes(opts.scopes);
+  const origins = opts.publishable ? parseOrigins(opts.origins) : undefined;
   await withStore(async (store, _cfg, clock) => {
-    const { key, info } = await createKey(store.db, clock, { name: opts.name ?? 'cli', scopes });
+    const { key, info } = await createKey(store.db, clock, {
+      name: opts.name ?? 'cli',
+      scopes: [...scopes],
+      ...(origins ? { origins } : {}),
+      ...(opts.store ? { store: opts.store } : {}),
+    });
     console.log(`Created key ${info.id} (${info.scopes.join(', ')}). It is shown only once:`);
     console.log(key);
   });
@@ -28,7 +41,7 @@ export async function keysList(): Promise<void> {
     if (keys.length === 0) console.log('No keys. Create one: pitwall keys create --scopes ingest,read');
     for (const k of keys)
       console.log(
-        `${k.id}\t${k.prefix}…\t${k.scopes.join(',')}\t${k.name}\tcreated ${iso(k.createdAt)}${k.revokedAt ? `\tREVOKED ${iso(k.revokedAt)}` : ''}`,
+        `${k.id}\t${k.prefix}…\t${k.scopes.join(',')}\t${k.name}\tcreated ${iso(k.createdAt)}${k.origins ? `\torigins ${k.origins.join(',')}${k.store ? ` store ${k.store}` : ''}` : ''}${k.revokedAt ? `\tREVOKED ${iso(k.revokedAt)}` : ''}`,
       );
   });
 }

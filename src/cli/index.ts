@@ -33,6 +33,9 @@ keys
   .command('create')
   .option('--scopes <scopes>', 'comma-separated: ingest, read, admin', 'ingest')
   .option('--name <name>', 'a label for lists')
+  .option('--publishable', 'a browser-safe key (pk_…) for the storefront routes only; needs --origins')
+  .option('--origins <origins>', 'publishable keys: comma-separated allowed origins, e.g. https://shop.example')
+  .option('--store <store>', 'publishable keys: the store it serves')
   .action((o) => run(() => keysCreate(o)));
 keys.command('list').action(() => run(keysList));
 keys

@@ -42,6 +42,8 @@ export interface Config {
   detectors: Record<string, unknown>;
   /** The file's `automation:` section (`policy:` for the contact policy); validated by src/automate at start. */
   automation: Record<string, unknown>;
+  /** The file's `storefront:` section (rate limits, caches); validated by src/storefront at start. */
+  storefront: Record<string, unknown>;
   /** Where file-backed workflows live (`*.yaml`, recursive). */
   workflowsDir: string;
   /** Act settings as given; src/act's `parseActSettings` validates them at start. */
@@ -99,7 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     try {
       fileValues = readFile(configFile);
       for (const k of Object.keys(fileValues)) {
-        if (!(k in KEYS) && k !== 'detectors' && k !== 'automation')
+        if (!(k in KEYS) && k !== 'detectors' && k !== 'automation' && k !== 'storefront')
           problems.push(`${configFile}: unknown setting "${k}" (known: ${Object.keys(KEYS).join(', ')})`);
       }
     } catch (e) {
@@ -177,6 +179,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (automationRaw === null || typeof automationRaw !== 'object' || Array.isArray(automationRaw))
     problems.push(`${configFile}: automation must be an object (e.g. automation: { policy: { … } })`);
   else automation = automationRaw as Record<string, unknown>;
+  const storefrontRaw = fileValues.storefront ?? {};
+  let storefront: Record<string, unknown> = {};
+  if (storefrontRaw === null || typeof storefrontRaw !== 'object' || Array.isArray(storefrontRaw))
+    problems.push(`${configFile}: storefront must be an object (e.g. storefront: { rate_limits: { … } })`);
+  else storefront = storefrontRaw as Record<string, unknown>;
 
   if (problems.length > 0) {
     throw new AppError('PW_CONFIG_INVALID', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, {
@@ -204,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     decide: onOff('decide', true),
     detectors,
     automation,
+    storefront,
     workflowsDir: path.resolve(cwd, str('workflowsDir', './workflows')),
     webhookAllow: raw('webhookAllow').value,
     smtpUrl: raw('smtpUrl').value,

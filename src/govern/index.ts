@@ -1,2 +1,13 @@
 export { checkDevicePassword, createDevice, DEVICE_ID_PATTERN, listDevices, revokeDevice } from './devices.ts';
-export { type ApiKey, createKey, hashSecret, KeyAuthenticator, listKeys, parseScopes, revokeKey, SCOPES, type Scope } from './keys.ts';
+export {
+  type ApiKey,
+  createKey,
+  hashSecret,
+  KeyAuthenticator,
+  listKeys,
+  parseScopes,
+  publishableOrigins,
+  revokeKey,
+  SCOPES,
+  type Scope,
+} from './keys.ts';

@@ -9,7 +9,11 @@ import { AppError } from '../core/index.ts';
 import type { Database } from '../store/index.ts';
 
 export const SCOPES = ['ingest', 'read', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
+/**
+ * `publishable`: a browser-safe key (`pk_…`) for the storefront routes only, bound to origins
+ * and a store (src/storefront). Not in SCOPES: it is made with `--publishable`, never mixed.
+ */
+export type Scope = (typeof SCOPES)[number] | 'publishable';
 
 export interface ApiKey {
   id: string;
@@ -19,6 +23,10 @@ export interface ApiKey {
   scopes: Scope[];
   createdAt: number;
   revokedAt: number | null;
+  /** Publishable keys: the browser origins allowed to use it (`https://shop.example`). */
+  origins?: string[] | undefined;
+  /** Publishable keys: the store it serves. */
+  store?: string | undefined;
 }
 
 export function hashSecret(secret: string): string {
@@ -41,11 +49,22 @@ export function parseScopes(input: string): Scope[] {
 export async function createKey(
   db: Kysely<Database>,
   clock: Clock,
-  opts: { name: string; scopes: Scope[] },
+  opts: { name: string; scopes: Scope[]; origins?: string[]; store?: string },
 ): Promise<{ key: string; info: ApiKey }> {
   const id = `k_${randomBytes(6).toString('hex')}`;
-  const key = `pw_${id.slice(2)}_${randomBytes(32).toString('base64url')}`;
-  const info: ApiKey = { id, name: opts.name, prefix: key.slice(0, 18), scopes: opts.scopes, createdAt: clock.now(), revokedAt: null };
+  const publishable = opts.scopes.includes('publishable');
+  if (publishable && (opts.scopes.length !== 1 || !opts.origins || opts.origins.length === 0))
+    throw new AppError('PW_KEY_SCOPE_INVALID', 'a publishable key has only the publishable scope and needs at least one origin');
+  const key = `${publishable ? 'pk' : 'pw'}_${id.slice(2)}_${randomBytes(32).toString('base64url')}`;
+  const info: ApiKey = {
+    id,
+    name: opts.name,
+    prefix: key.slice(0, 18),
+    scopes: opts.scopes,
+    createdAt: clock.now(),
+    revokedAt: null,
+    ...(publishable ? { origins: opts.origins, store: opts.store } : {}),
+  };
   await db
     .insertInto('api_keys')
     .values({
@@ -54,7 +73,8 @@ export async function createKey(
       prefix: info.prefix,
       hash: hashSecret(key),
       scopes: opts.scopes.join(','),
-      origins: null,
+      origins: publishable ? (opts.origins ?? []).join(' ') : null,
+      store: publishable ? (opts.store ?? null) : null,
       created_ms: info.createdAt,
       revoked_ms: null,
     })
@@ -62,8 +82,22 @@ export async function createKey(
   return { key, info };
 }
 
-function toKey(r: { id: string; name: string; prefix: string; scopes: string; created_ms: number; revoked_ms: number | null }): ApiKey {
+type KeyRow = {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string;
+  created_ms: number;
+  revoked_ms: number | null;
+  origins: string | null;
+  store: string | null;
+};
+const KEY_COLUMNS = ['id', 'name', 'prefix', 'scopes', 'created_ms', 'revoked_ms', 'origins', 'store'] as const;
+
+function toKey(r: KeyRow): ApiKey {
   return {
+    ...(r.origins !== null ? { origins: r.origins.split(' ').filter(Boolean) } : {}),
+    ...(r.store !== null ? { store: r.store } : {}),
     id: r.id,
     name: r.name,
     prefix: r.prefix,
@@ -76,7 +110,7 @@ function toKey(r: { id: string; name: string; prefix: string; scopes: string; cr
 export async function listKeys(db: Kysely<Database>): Promise<ApiKey[]> {
   const rows = await db
     .selectFrom('api_keys')
-    .select(['id', 'name', 'prefix', 'scopes', 'created_ms', 'revoked_ms'])
+    .select([...KEY_COLUMNS])
     .orderBy('created_ms')
     .execute();
   return rows.map(toKey);
@@ -86,7 +120,7 @@ export async function listKeys(db: Kysely<Database>): Promise<ApiKey[]> {
 export async function revokeKey(db: Kysely<Database>, clock: Clock, idOrPrefix: string): Promise<ApiKey> {
   const rows = await db
     .selectFrom('api_keys')
-    .select(['id', 'name', 'prefix', 'scopes', 'created_ms', 'revoked_ms'])
+    .select([...KEY_COLUMNS])
     .where((eb) => eb.or([eb('id', '=', idOrPrefix), eb('prefix', '=', idOrPrefix)]))
     .execute();
   const row = rows[0];
@@ -111,14 +145,14 @@ export class KeyAuthenticator {
   ) {}
 
   async authenticate(secret: string): Promise<ApiKey | undefined> {
-    if (!secret.startsWith('pw_') || secret.length > 200) return undefined;
+    if (!(secret.startsWith('pw_') || secret.startsWith('pk_')) || secret.length > 200) return undefined;
     const h = hashSecret(secret);
     const now = this.clock.now();
     const hit = this.cache.get(h);
     if (hit && hit.until > now) return hit.key;
     const r = await this.db
       .selectFrom('api_keys')
-      .select(['id', 'name', 'prefix', 'scopes', 'created_ms', 'revoked_ms'])
+      .select([...KEY_COLUMNS])
       .where('hash', '=', h)
       .executeTakeFirst();
     const key = r && r.revoked_ms === null ? toKey(r) : undefined;
@@ -128,4 +162,15 @@ export class KeyAuthenticator {
     }
     return key;
   }
+}
+
+/** Every origin of an unrevoked publishable key (CORS preflights are answered for these). */
+export async function publishableOrigins(db: Kysely<Database>): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('api_keys')
+    .select(['origins'])
+    .where('origins', 'is not', null)
+    .where('revoked_ms', 'is', null)
+    .execute();
+  return new Set(rows.flatMap((r) => (r.origins ?? '').split(' ').filter(Boolean)));
 }

@@ -8,6 +8,7 @@ import { assetsRoutes } from './routes/assets.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { conditionsRoutes } from './routes/conditions.ts';
 import { customersRoutes } from './routes/customers.ts';
+import { decideRoutes } from './routes/decide.ts';
 import { deviceStateRoutes } from './routes/device-state.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -16,6 +17,8 @@ import { readRoutes } from './routes/read.ts';
 import { runsRoutes } from './routes/runs.ts';
 import { shipmentsRoutes } from './routes/shipments.ts';
 import { suppressionsRoutes } from './routes/suppressions.ts';
+import { surveysRoutes } from './routes/surveys.ts';
+import { widgetRoutes } from './routes/widget.ts';
 import { workflowsRoutes } from './routes/workflows.ts';
 
 const SEGMENT_PATHS = /^\/v1\/(batch|track|identify|page|alias)(\?|$)/;
@@ -90,6 +93,9 @@ export function buildApp(d: HttpDeps): FastifyInstance {
   actionsRoutes(app, d);
   runsRoutes(app, d);
   workflowsRoutes(app, d);
+  decideRoutes(app, d);
+  surveysRoutes(app, d);
+  widgetRoutes(app, d);
   opsRoutes(app, d);
   return app;
 }

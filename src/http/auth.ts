@@ -37,6 +37,11 @@ export async function requireScope(keys: KeyAuthenticator, req: FastifyRequest, 
   if (!secret) throw new AppError('PW_AUTH_MISSING', 'an API key is required: send "Authorization: Bearer <key>"', { status: 401 });
   const key = await keys.authenticate(secret);
   if (!key) throw new AppError('PW_AUTH_INVALID', 'the API key is unknown or revoked', { status: 401 });
+  if (key.scopes.includes('publishable') && scope !== 'publishable')
+    throw new AppError('PW_KEY_SCOPE', 'a publishable key may call only the storefront routes (decide, surveys, widget)', {
+      status: 403,
+      extra: { required_scope: scope },
+    });
   if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) {
     throw new AppError('PW_AUTH_SCOPE', `this key lacks the "${scope}" scope`, { status: 403, extra: { required_scope: scope } });
   }

@@ -7,6 +7,7 @@ import type { Ingestor } from '../ingest/index.ts';
 import type { EventLog } from '../log/index.ts';
 import type { Metrics } from '../ops/index.ts';
 import type { Store } from '../store/index.ts';
+import type { Storefront } from '../storefront/index.ts';
 
 /** What the HTTP layer needs; `main.ts` wires it. Routes stay thin over these. */
 export interface HttpDeps {
@@ -28,6 +29,8 @@ export interface HttpDeps {
   policySettings?: ContactPolicySettings;
   /** The config file's `detectors:` section, for the projections a backtest rebuilds. */
   detectors?: Record<string, unknown>;
+  /** The decision API and surveys (src/storefront); their routes are absent without it. */
+  storefront?: Storefront | undefined;
   /** False while starting or draining; /readyz reports it. */
   isReady: () => boolean;
 }

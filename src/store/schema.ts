@@ -10,6 +10,7 @@ import type { PolicyTables } from './tables/policy.ts';
 import type { QualityTables } from './tables/quality.ts';
 import type { RunTables } from './tables/runs.ts';
 import type { ShipmentTables } from './tables/shipments.ts';
+import type { StorefrontTables } from './tables/storefront.ts';
 import type { TriggerTables } from './tables/triggers.ts';
 import type { WorkflowTables } from './tables/workflows.ts';
 
@@ -64,6 +65,8 @@ export interface ApiKeysTable {
   origins: string | null;
   created_ms: Int64;
   revoked_ms: Int64 | null;
+  /** The store a publishable key serves (migration 0020). */
+  store: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DevicesTable {
@@ -143,7 +146,8 @@ export interface Database
     RunTables,
     TriggerTables,
     WorkflowTables,
-    DecideFixTables {
+    DecideFixTables,
+    StorefrontTables {
   events: EventsTable;
   dedupe: DedupeTable;
   consumer_positions: ConsumerPositionsTable;

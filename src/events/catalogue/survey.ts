@@ -24,6 +24,12 @@ export const SURVEY_TYPES: EventTypeDefinition[] = [
       cart_id: Type.Optional(Text),
       order_id: Type.Optional(Text),
       locale: Type.Optional(Text),
+      survey_version: Type.Optional(Type.Integer({ minimum: 1, description: 'The definition version answered (Pitwall surveys)' })),
+      context: Type.Optional(
+        Type.Record(Type.String(), Type.Unknown(), {
+          description: 'Page and IoT context at the time: url, sku, the delayed shipments of the cart or order',
+        }),
+      ),
     }),
     example: {
       survey_id: 'srv_post_delivery',

@@ -11,9 +11,15 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   mqtt: async () => (await import('./mqtt.ts')).runMqttBench({ quick }),
   timers: async () => (await import('./timers.ts')).runTimersBench({ quick }),
   projections: async () => (await import('./projections.ts')).runProjectionsBench({ quick }),
+  risk: async () => (await import('./risk.ts')).runRiskBench({ quick }),
   widget: async () => (await import('./widget.ts')).runWidgetBench({ quick }),
   decide: async () => (await import('./decide.ts')).runDecideBench({ quick }),
   actions: async () => (await import('./actions.ts')).runActionsBench({ quick }),
+  reports: async () => {
+    const flag = process.argv.find((x) => x.startsWith('--events='));
+    const events = flag ? Number(flag.slice('--events='.length)) : undefined;
+    return (await import('./reports.ts')).runReportsBench({ quick, ...(events ? { events } : {}) });
+  },
 };
 
 const name = names[0];

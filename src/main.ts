@@ -31,7 +31,8 @@ import { SchemaRegistry } from './events/index.ts';
 import { KeyAuthenticator } from './govern/index.ts';
 import { buildApp } from './http/index.ts';
 import { defaultDoors, Ingestor, type MqttIngest, startMqtt } from './ingest/index.ts';
-import { type EventLog, openEventLog } from './log/index.ts';
+import { startLearnConsumer } from './learn/index.ts';
+import { type EventLog, openEventLog, type Subscription } from './log/index.ts';
 import { choosePort, Metrics } from './ops/index.ts';
 import { assertStateComplete, type StateConsumer, startStateConsumer } from './state/index.ts';
 import { openStore, type Store, sqliteFileIn } from './store/index.ts';
@@ -57,6 +58,8 @@ export interface Pitwall {
   automation: Automation | undefined;
   /** Sends what workflows put in the outbox; tests call `tick()`. */
   dispatcher: Dispatcher;
+  /** Consumer group `learn` (report rollups, src/learn); undefined with PITWALL_DECIDE=off. */
+  learn: Subscription | undefined;
   /** Stop accepting, drain, commit, close. */
   stop(): Promise<void>;
 }
@@ -93,6 +96,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
   let state: StateConsumer | undefined;
   let runner: TimerRunner | undefined;
   let automation: Automation | undefined;
+  let learn: Subscription | undefined;
 
   // Act: the executors (built-in actions), the outbox dispatcher, the workflows on file.
   const act = parseActSettings({
@@ -165,6 +169,13 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
       });
       decideClosers.unshift(() => auto.stop());
       automation = auto;
+      const learnGroup = startLearnConsumer({
+        log,
+        store,
+        onError: (e) => logger.error({ err: e }, 'learn batch failed; it will be retried'),
+      });
+      decideClosers.unshift(() => learnGroup.stop());
+      learn = learnGroup;
       const timerRunner = new TimerRunner(
         timers,
         clock,
@@ -210,6 +221,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     keys,
     metrics,
     clock,
+    clockSpeed: config.clockSpeed,
     logger,
     isReady: () => ready,
     state,
@@ -252,6 +264,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
       timerRunner: runner,
       automation,
       dispatcher,
+      learn,
       async stop() {
         ready = false;
         for (const c of closers) await c().catch((e) => logger.warn({ err: e }, 'error while stopping'));

@@ -16,6 +16,9 @@ import {
 } from './admin.ts';
 import { catalogCommands } from './catalog.ts';
 import { run } from './context.ts';
+import { demoAgainstServer } from './demo.ts';
+import { reportCommands } from './report.ts';
+import { riskCommands } from './risk.ts';
 import { secretsCommands } from './secrets.ts';
 import { startCommand } from './start.ts';
 import { stateCommands } from './state.ts';
@@ -26,7 +29,26 @@ const program = new Command('pitwall').description('Pitwall: IoT signals → eco
 program
   .command('start')
   .description('run the server (embedded store and MQTT broker unless configured otherwise)')
-  .action(() => run(startCommand));
+  .option('--demo', 'also run the demo world: a simulated parts shop driving this server (docs/demo.md)')
+  .option('--speed <n>', 'with --demo: clock speed, times real time (default 360: a day every 4 minutes)')
+  .option('--seed <seed>', "with --demo: the world's seed (same seed, same shop and story)", '1')
+  .option('--effects-off <list>', 'with --demo: causal effects to switch off: promise, offer, surveys')
+  .option('--keep', 'with --demo: keep the demo store of the last run instead of starting afresh')
+  .action((o) => run(() => startCommand(o)));
+
+program
+  .command('demo')
+  .description('the demo world: a simulated parts shop driving Pitwall through its public API (docs/demo.md)')
+  .option('--no-server', 'drive an already running Pitwall (with --url and --key) instead of starting one')
+  .option('--url <url>', 'with --no-server: the Pitwall to drive (or PITWALL_URL)')
+  .option('--key <key>', 'with --no-server: a key with ingest, read and admin scopes (or PITWALL_KEY)')
+  .option('--mqtt <url>', "with --no-server: Pitwall's embedded MQTT broker (devices and carriers report there; else over HTTP)")
+  .option('--speed <n>', "clock speed, times real time; with --no-server it must match the server's")
+  .option('--seed <seed>', "the world's seed (same seed, same shop and story)", '1')
+  .option('--history <days>', 'backfill this much history first, in history mode (e.g. 90d), with a progress bar')
+  .option('--effects-off <list>', 'causal effects to switch off: promise, offer, surveys')
+  .option('--keep', 'keep the demo store of the last run instead of starting afresh')
+  .action((o) => run(() => (o.server === false ? demoAgainstServer(o) : startCommand({ ...o, demo: true }))));
 
 const keys = program.command('keys').description('API keys (shown once, stored as SHA-256 hashes)');
 keys
@@ -93,5 +115,7 @@ stateCommands(program);
 workflowsCommands(program);
 secretsCommands(program);
 actionsCommands(program);
+riskCommands(program);
+reportCommands(program);
 
 await program.parseAsync();

@@ -1,12 +1,31 @@
 /** `pitwall start`: the embedded (or configured) server, with a banner of where everything is. */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { isAppError } from '../core/index.ts';
 import { createKey, listKeys } from '../govern/index.ts';
 import { startPitwall } from '../main.ts';
 import { config, pidFile } from './context.ts';
+import { type DemoCliOptions, type DemoSession, prepareDemo } from './demo.ts';
 
-export async function startCommand(): Promise<void> {
-  const cfg = config();
-  const pw = await startPitwall(cfg);
+export async function startCommand(opts: DemoCliOptions = {}): Promise<void> {
+  let cfg = config();
+  // --demo: a failing demo never stops the server; only a usage error (a bad --speed) does.
+  let demo: DemoSession | undefined;
+  if (opts.demo) {
+    try {
+      demo = await prepareDemo(cfg, opts);
+      cfg = demo.config;
+    } catch (e) {
+      if (isAppError(e)) throw e;
+      console.error(`pitwall: the demo could not be prepared (${(e as Error).message}); starting without it`);
+    }
+  }
+  let pw: Awaited<ReturnType<typeof startPitwall>>;
+  try {
+    pw = await startPitwall(cfg);
+  } catch (e) {
+    await demo?.stop();
+    throw e;
+  }
   const lines: string[] = [];
   const embedded = pw.store.dialect === 'sqlite';
   lines.push(`Pitwall is running (${embedded ? 'embedded' : 'scale-out store'})`);
@@ -22,6 +41,7 @@ export async function startCommand(): Promise<void> {
   lines.push(`  Store  ${pw.store.location}`);
   if (cfg.clockSpeed !== 1) lines.push(`  Clock  ${cfg.clockSpeed}× real time`);
   lines.push(`  Health ${pw.httpUrl}/readyz   Metrics ${pw.httpUrl}/metrics`);
+  if (demo) lines.push(...(await demo.attach(pw)));
 
   if ((await listKeys(pw.store.db)).length === 0) {
     const { key } = await createKey(pw.store.db, pw.clock, {
@@ -50,6 +70,7 @@ export async function startCommand(): Promise<void> {
     console.log(`\n${signal}: stopping — draining requests and committing what was accepted…`);
     let code = 0;
     try {
+      await demo?.stop();
       await pw.stop();
       console.log('Pitwall stopped.');
     } catch (e) {

@@ -6,6 +6,7 @@ import { sendProblem } from './problem.ts';
 import { actionsRoutes } from './routes/actions.ts';
 import { assetsRoutes } from './routes/assets.ts';
 import { catalogRoutes } from './routes/catalog.ts';
+import { clockRoutes } from './routes/clock.ts';
 import { conditionsRoutes } from './routes/conditions.ts';
 import { customersRoutes } from './routes/customers.ts';
 import { decideRoutes } from './routes/decide.ts';
@@ -14,6 +15,8 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { qualityRoutes } from './routes/quality.ts';
 import { readRoutes } from './routes/read.ts';
+import { reportsRoutes } from './routes/reports.ts';
+import { riskRoutes } from './routes/risk.ts';
 import { runsRoutes } from './routes/runs.ts';
 import { shipmentsRoutes } from './routes/shipments.ts';
 import { suppressionsRoutes } from './routes/suppressions.ts';
@@ -96,6 +99,9 @@ export function buildApp(d: HttpDeps): FastifyInstance {
   decideRoutes(app, d);
   surveysRoutes(app, d);
   widgetRoutes(app, d);
+  clockRoutes(app, d);
+  riskRoutes(app, d);
+  reportsRoutes(app, d);
   opsRoutes(app, d);
   return app;
 }

@@ -18,6 +18,8 @@ export interface HttpDeps {
   keys: KeyAuthenticator;
   metrics: Metrics;
   clock: Clock;
+  /** How many times faster than wall time `clock` runs (`PITWALL_CLOCK_SPEED`); `GET /v1/clock` reports it. */
+  clockSpeed?: number;
   logger: Logger;
   /** The Decide stage when this process runs it (`PITWALL_DECIDE`); read routes work without it. */
   state?: { caughtUp(seq: number): Promise<void> } | undefined;

@@ -19,6 +19,7 @@ import { m0016_contact_policy } from './migrations/0016_contact_policy.ts';
 import { m0017_decide_fixes } from './migrations/0017_decide_fixes.ts';
 import { m0018_triggers } from './migrations/0018_triggers.ts';
 import { m0020_storefront } from './migrations/0020_storefront.ts';
+import { m0023_learn } from './migrations/0023_learn.ts';
 
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -158,6 +159,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0017_decide_fixes': m0017_decide_fixes(dialect),
     '0018_triggers': m0018_triggers(dialect),
     '0020_storefront': m0020_storefront(dialect),
+    '0023_learn': m0023_learn(dialect),
   };
 }
 

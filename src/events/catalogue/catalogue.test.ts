@@ -59,6 +59,7 @@ const SEGMENT_TRACK_NAMES = [
 ];
 
 const DERIVED = [
+  'plan.recommendation_applied',
   'stock.replenished',
   'part.service_cleared',
   'condition.acknowledged',

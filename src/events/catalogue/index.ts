@@ -3,6 +3,7 @@ import { ACT_TYPES } from './act.ts';
 import { COMMERCE_TYPES, GENERIC_TRACK } from './commerce.ts';
 import { CUSTOMER_TYPES } from './customer.ts';
 import { DERIVED_TYPES } from './derived.ts';
+import { PLAN_TYPES } from './plan.ts';
 import { SENSOR_TYPES } from './sensor.ts';
 import { SHIPMENT_TYPES } from './shipment.ts';
 import { SURVEY_TYPES } from './survey.ts';
@@ -24,4 +25,5 @@ export const BUILT_IN_TYPES: readonly EventTypeDefinition[] = Object.freeze([
   ...SURVEY_TYPES,
   ...DERIVED_TYPES,
   ...ACT_TYPES,
+  ...PLAN_TYPES,
 ]);

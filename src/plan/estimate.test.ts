@@ -1,0 +1,105 @@
+/**
+ * Parameter recovery: synthetic data generated from known parameters (seeded), estimated back;
+ * each estimate must be within 10 % of the truth or have the truth inside its 95 % interval.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  countQuantile,
+  type Estimated,
+  estimateDemand,
+  estimateHazard,
+  estimateLanes,
+  estimateMean,
+  estimatePromisePenalty,
+  estimateRate,
+} from './index.ts';
+import { pathGenerator, uniform } from './rng.ts';
+
+function recovered(e: Estimated, truth: number): boolean {
+  return Math.abs(e.value - truth) <= 0.1 * Math.abs(truth) || (e.ci95[0] <= truth && truth <= e.ci95[1]);
+}
+
+const rng = (seed: number) => pathGenerator(seed, 0);
+
+describe('parameter estimation recovers known parameters', () => {
+  it('demand: level, weekly seasonality and negative-binomial shape', () => {
+    const weekly = [1.2, 1.1, 1, 1, 1.05, 0.9, 0.75];
+    const wMean = weekly.reduce((a, b) => a + b, 0) / 7;
+    const g = rng(11);
+    const days = Array.from({ length: 364 }, (_, i) => {
+      const weekday = i % 7;
+      return { weekday, orders: countQuantile(uniform(g), (40 * (weekly[weekday] as number)) / wMean, 12) };
+    });
+    const d = estimateDemand(days, 'synthetic');
+    expect(recovered(d.ordersPerDay, 40)).toBe(true);
+    expect(recovered(d.dispersion, 12)).toBe(true);
+    for (const [i, w] of d.weekly.entries()) expect(Math.abs(w - (weekly[i] as number) / wMean)).toBeLessThan(0.1);
+    expect(d.ordersPerDay.n).toBe(364);
+    expect(d.dispersion.ci95[0]).toBeLessThan(d.dispersion.ci95[1]);
+  });
+
+  it('demand: Poisson counts give a large or unbounded shape, not a spurious small one', () => {
+    const g = rng(12);
+    const days = Array.from({ length: 364 }, (_, i) => ({ weekday: i % 7, orders: countQuantile(uniform(g), 30, 0) }));
+    const d = estimateDemand(days, 'synthetic');
+    expect(d.dispersion.value === 0 || d.dispersion.ci95[1] > 100).toBe(true);
+  });
+
+  it('lanes: disruption rate and mean delay per carrier × lane', () => {
+    const g = rng(13);
+    const truth = { 'dhl:a-b': [0.05, 1.2], 'ups:a-c': [0.12, 2.5] } as const;
+    const obs = Object.entries(truth).flatMap(([lane, [rate, mean]]) =>
+      Array.from({ length: 4000 }, () => {
+        const u = uniform(g);
+        // Late with probability `rate`, by an exponential number of days; else up to a day early.
+        return { lane, lateDays: u < rate ? -mean * Math.log(uniform(g)) : -uniform(g) };
+      }),
+    );
+    const est = estimateLanes(obs, 'synthetic');
+    for (const e of est) {
+      const [rate, mean] = truth[e.lane as keyof typeof truth];
+      expect(recovered(e.disruptionRate, rate)).toBe(true);
+      expect(recovered(e.meanDelayDays, mean)).toBe(true);
+    }
+  });
+
+  it('funnel: the conversion penalty of a longer promise', () => {
+    const g = rng(14);
+    const beta = 0.08;
+    const cells = [1, 2, 3, 4, 5, 7].map((promiseDays) => {
+      const sessions = 20_000;
+      const p = 0.03 * Math.exp(-beta * promiseDays);
+      let orders = 0;
+      for (let i = 0; i < sessions; i++) if (uniform(g) < p) orders++;
+      return { promiseDays, sessions, orders };
+    });
+    const e = estimatePromisePenalty(cells, 'synthetic');
+    expect(recovered(e, beta)).toBe(true);
+    expect(e.sd).toBeGreaterThan(0);
+  });
+
+  it('equipment: failure hazard per day and repair days', () => {
+    const g = rng(15);
+    const hazard = 0.006;
+    let failures = 0;
+    const repairs: number[] = [];
+    const exposure = 3 * 1000;
+    for (let d = 0; d < exposure; d++)
+      if (uniform(g) < hazard) {
+        failures++;
+        repairs.push(-2 * Math.log(uniform(g)));
+      }
+    expect(recovered(estimateHazard(failures, exposure, 'synthetic'), hazard)).toBe(true);
+    expect(recovered(estimateMean(repairs, 'synthetic'), 2)).toBe(true);
+  });
+
+  it('rates: damage and returns with Wilson intervals', () => {
+    const g = rng(16);
+    let k = 0;
+    for (let i = 0; i < 5000; i++) if (uniform(g) < 0.012) k++;
+    const e = estimateRate(k, 5000, 'synthetic');
+    expect(recovered(e, 0.012)).toBe(true);
+    expect(e.ci95[0]).toBeGreaterThanOrEqual(0);
+    expect(estimateRate(0, 0, 'none').ci95).toEqual([0, 1]);
+  });
+});

@@ -1,0 +1,67 @@
+/** Table shapes for Learn's daily rollups and facts (src/learn). Times are epoch ms; JSON is stored as text. */
+import type { Int64 } from '../schema.ts';
+
+/** Funnel counts per UTC day and dimensions (additive: any grouping is a SUM over these rows). */
+export interface LearnFunnelDailyTable {
+  /** `YYYY-MM-DD` (UTC). */
+  day: string;
+  store: string;
+  category: string;
+  device: string;
+  segment: string;
+  views: Int64;
+  adds: Int64;
+  checkouts: Int64;
+  orders: Int64;
+  abandoned: Int64;
+  revenue: number;
+}
+
+/** One order (deduped by `order_id`); `lines` is JSON `[{sku, quantity, price}]`. */
+export interface LearnOrdersTable {
+  order_id: string;
+  /** The event's userid, else anonymousid, as sent (resolved to the canonical customer at query time). */
+  customer_ref: string | null;
+  time_ms: Int64;
+  store: string;
+  revenue: number;
+  lines: string;
+}
+
+/** One survey answer set as Learn reads it (`question_id` conventions: `csat`, `nps`, `reason`). */
+export interface LearnSurveysTable {
+  /** The event's source + id. */
+  key: string;
+  survey_id: string;
+  customer_ref: string | null;
+  placement: string;
+  time_ms: Int64;
+  csat: number | null;
+  nps: number | null;
+  reason: string | null;
+  /** 1 when the IoT context at answer time named a delayed shipment, 0 when it named none, null without context. */
+  delayed: number | null;
+}
+
+/** The latest `segment` trait per id, from `customer.identified` (Learn keeps its own so it never reads ahead of Decide). */
+export interface LearnSegmentsTable {
+  id: string;
+  segment: string;
+}
+
+/**
+ * How far Learn folded (`learn`: the log position, written in the same transaction as the rollups so a
+ * replayed batch counts once) and `seen:<domain>` rows whose `seq` is when a live event of that domain last arrived (ms).
+ */
+export interface LearnProgressTable {
+  name: string;
+  seq: Int64;
+}
+
+export interface LearnTables {
+  learn_funnel_daily: LearnFunnelDailyTable;
+  learn_orders: LearnOrdersTable;
+  learn_surveys: LearnSurveysTable;
+  learn_segments: LearnSegmentsTable;
+  learn_progress: LearnProgressTable;
+}

@@ -40,7 +40,8 @@ export interface DirectiveScope {
   types?: readonly DirectiveType[] | undefined;
 }
 
-function rowToDirective(r: Selectable<Database['directives']>): Directive {
+/** A `directives` row as a Directive (the storefront's snapshot reads rows itself). */
+export function rowToDirective(r: Selectable<Database['directives']>): Directive {
   return {
     key: r.key,
     type: r.type as DirectiveType,

@@ -43,6 +43,7 @@ export {
   type DirectiveType,
   getDirective,
   pruneDirectives,
+  rowToDirective,
   storefrontMessageExecutor,
   surveyShowExecutor,
 } from './directives.ts';

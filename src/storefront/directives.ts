@@ -4,7 +4,7 @@
  * the workflow, run and signal behind it (from the outbox row and the run).
  */
 import type { Kysely } from 'kysely';
-import { activeDirectives, type Directive, type DirectiveScope } from '../act/index.ts';
+import { activeDirectives, type Directive, type DirectiveScope, rowToDirective } from '../act/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { Database } from '../store/index.ts';
 import { TtlCache } from './cache.ts';
@@ -71,18 +71,7 @@ async function activeAll(db: Kysely<Database>, now: number): Promise<Directive[]
     .orderBy('key')
     .limit(SNAPSHOT_LIMIT)
     .execute();
-  return rows.map((r) => ({
-    key: r.key,
-    type: r.type as Directive['type'],
-    customerId: r.customer_id ?? undefined,
-    cartId: r.cart_id ?? undefined,
-    sku: r.sku ?? undefined,
-    region: r.region ?? undefined,
-    payload: JSON.parse(r.payload) as Record<string, unknown>,
-    expiresAtMs: Number(r.expires_ms),
-    createdAtMs: Number(r.created_ms),
-    consumedAtMs: undefined,
-  }));
+  return rows.map(rowToDirective);
 }
 
 const whyCache = new WeakMap<object, TtlCache<Why>>();

@@ -6,7 +6,7 @@
  * found waiting without its timer (a crash in between) gets it back when next looked at.
  */
 import type { Clock } from '../../core/index.ts';
-import { type StateDb, type TimerStore, writeTransaction } from '../../detect/index.ts';
+import { type Db, type StateDb, type TimerStore, writeTransaction } from '../../detect/index.ts';
 import type { CloudEvent } from '../../events/index.ts';
 import { canonicalCustomer, customerIdentifierOf } from './customer.ts';
 import { advance, type EngineDeps, RunContext, wakeTimerKey } from './engine.ts';
@@ -14,6 +14,17 @@ import { allPaths, FIRST_STEP, nextPath } from './paths.ts';
 import { indexCancelOn, loadRun, type RunState, runId, saveRun, type TraceEntry, type TriggerKind, unindexCancelOn } from './runs.ts';
 import { StateView } from './state.ts';
 import type { RunnableWorkflow, WorkflowCatalogue } from './workflows.ts';
+
+/**
+ * A run's transaction. On SQLite it commits without its own fsync (ADR 0011): whatever follows it
+ * — the `automate` group's ack after the batch, the dispatcher's claim of an action it enqueued
+ * (both fsynced, on the same WAL), or the next append — makes it durable. A run lost to a power
+ * failure before that is made again: the batch or the timer fires again, and run ids and action
+ * keys are deterministic.
+ */
+function runTransaction<T>(store: LifecycleDeps['store'], fn: (db: Db) => Promise<T>): Promise<T> {
+  return writeTransaction(store, fn, { deferSync: true });
+}
 
 export interface LifecycleDeps extends EngineDeps {
   store: StateDb;
@@ -76,7 +87,7 @@ export async function ensureWake(deps: LifecycleDeps, run: RunState): Promise<vo
 
 /** Records a run that could not be carried out (the work's transaction was rolled back). */
 async function recordFailure(deps: LifecycleDeps, run: RunState, isNew: boolean, before: readonly TraceEntry[], e: unknown) {
-  await writeTransaction(deps.store, async (db) => {
+  await runTransaction(deps.store, async (db) => {
     const existing = await loadRun(db, run.id, deps.store.dialect === 'postgres');
     if (isNew && existing) return; // someone else started it meanwhile
     const base = existing ?? run;
@@ -127,7 +138,7 @@ export async function startRun(deps: LifecycleDeps, match: TriggerMatch): Promis
   };
   const seen: { ctx?: RunContext } = {};
   try {
-    const existing = await writeTransaction(deps.store, async (db) => {
+    const existing = await runTransaction(deps.store, async (db) => {
       const found = await loadRun(db, run.id, deps.store.dialect === 'postgres');
       if (found) return found;
       const ctx = new RunContext(db, run, wf, new StateView(db, match.events, undefined), deps.clock);
@@ -218,7 +229,7 @@ async function decide(ctx: RunContext, deps: LifecycleDeps, match: TriggerMatch)
 export async function resumeRun(deps: LifecycleDeps, id: string, kind: 'wait' | 'defer', stepPath: string): Promise<void> {
   const seen: { ctx?: RunContext; stale?: RunState; found?: boolean } = {};
   try {
-    await writeTransaction(deps.store, async (db) => {
+    await runTransaction(deps.store, async (db) => {
       const run = await loadRun(db, id, deps.store.dialect === 'postgres');
       seen.found = run !== undefined;
       if (run?.status !== 'waiting') return;
@@ -259,7 +270,7 @@ export async function cancelRuns(deps: LifecycleDeps, event: CloudEvent, eventCu
   for (const id of ids) {
     const seen: { ctx?: RunContext } = {};
     try {
-      await writeTransaction(deps.store, async (db) => {
+      await runTransaction(deps.store, async (db) => {
         const run = await loadRun(db, id, deps.store.dialect === 'postgres');
         if (run?.status !== 'waiting') {
           await unindexCancelOn(db, id);

@@ -222,6 +222,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     metrics,
     clock,
     clockSpeed: config.clockSpeed,
+    demoShop: config.demoShop,
     logger,
     isReady: () => ready,
     state,

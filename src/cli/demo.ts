@@ -120,6 +120,7 @@ export async function prepareDemo(cfg: Config, o: DemoCliOptions): Promise<DemoS
     ...cfg,
     dataDir,
     clockSpeed: speed,
+    demoShop: true,
     workflowsDir,
     webhookAllow: [cfg.webhookAllow, '127.0.0.1/32'].filter((x) => x !== undefined && x.trim() !== '').join(','),
     // The demo's sections for the modules the operator left unconfigured; a configured one is kept as it is.

@@ -32,6 +32,11 @@ export interface Config {
   maxPendingEvents: number;
   /** Run the Decide stage (state consumer + timer runner) in this process. */
   decide: boolean;
+  /**
+   * Serve the demo shop at /demo/shop (on with `pitwall start --demo`). Off by default: its pages
+   * carry an ingest write key for the shop's analytics, so anyone who can open them can send events.
+   */
+  demoShop: boolean;
   /** A cart idle this long without an order is `cart.abandoned`. */
   cartAbandonMinutes: number;
   /**
@@ -70,6 +75,7 @@ const KEYS = {
   maxPendingEvents: 'PITWALL_MAX_PENDING_EVENTS',
   cartAbandonMinutes: 'PITWALL_CART_ABANDON_MINUTES',
   decide: 'PITWALL_DECIDE',
+  demoShop: 'PITWALL_DEMO_SHOP',
   workflowsDir: 'PITWALL_WORKFLOWS_DIR',
   webhookAllow: 'PITWALL_WEBHOOK_ALLOW',
   smtpUrl: 'PITWALL_SMTP_URL',
@@ -209,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxPendingEvents: int('maxPendingEvents', 50_000, 100, 10_000_000) as number,
     cartAbandonMinutes: int('cartAbandonMinutes', 30, 1, 100_000) as number,
     decide: onOff('decide', true),
+    demoShop: onOff('demoShop', false),
     detectors,
     automation,
     storefront,

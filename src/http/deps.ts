@@ -20,6 +20,8 @@ export interface HttpDeps {
   clock: Clock;
   /** How many times faster than wall time `clock` runs (`PITWALL_CLOCK_SPEED`); `GET /v1/clock` reports it. */
   clockSpeed?: number;
+  /** Serve the demo shop at /demo/shop (`PITWALL_DEMO_SHOP`, on with `pitwall start --demo`). */
+  demoShop?: boolean;
   logger: Logger;
   /** The Decide stage when this process runs it (`PITWALL_DECIDE`); read routes work without it. */
   state?: { caughtUp(seq: number): Promise<void> } | undefined;

@@ -193,6 +193,7 @@ describeEachBackend('storefront storage', (make) => {
       });
       const input = {
         token,
+        context: { cartId: '@SUM(A1)' }, // an id from the browser, echoed in the export
         answers:
           csat === 2
             ? [
@@ -226,6 +227,8 @@ describeEachBackend('storefront storage', (make) => {
     const csv = await surveyCsv(store.db, POST_PURCHASE_CSAT);
     expect(csv.split('\r\n')).toHaveLength(5);
     expect(csv).toContain(`"'=HYPERLINK(""x"")"`); // a formula is neutralised for spreadsheets
+    expect(csv).toContain(`'@SUM(A1)`); // ids too
+    expect(csv).not.toMatch(/(^|,)"?@SUM/m);
   });
 
   it('counts an impression against the survey channel, so an automatic survey is not offered again the same day', async () => {

@@ -26,7 +26,7 @@ describe.skipIf(!chromiumAvailable())('the demo shop in Chromium', () => {
   let base: string;
 
   beforeAll(async () => {
-    server = await startTestServer({ name: 'shop-browser', clock });
+    server = await startTestServer({ name: 'shop-browser', clock, env: { PITWALL_DEMO_SHOP: 'on' } });
     base = server.pw.httpUrl;
     admin = (await createKey(server.pw.store.db, clock, { name: 'admin', scopes: ['admin'] })).key;
     chrome = await launchChromium();

@@ -28,7 +28,7 @@ describe('the widget bundle and the demo shop pages', () => {
   let base: string;
   let earlier: string;
   beforeAll(async () => {
-    server = await startTestServer({ name: 'widget-bundle' });
+    server = await startTestServer({ name: 'widget-bundle', env: { PITWALL_DEMO_SHOP: 'on' } });
     base = server.pw.httpUrl;
     // A key an earlier run of the shop left behind.
     earlier = (
@@ -111,6 +111,18 @@ describe('the widget bundle and the demo shop pages', () => {
     expect(live.map((k) => k.scopes.join(','))).toEqual(['publishable', 'ingest']);
     expect(live[0]?.origins).toEqual([base]);
     expect(keys.find((k) => k.id === earlier)?.revokedAt).not.toBeNull();
+  });
+
+  it('serves no demo shop (and so no write key) unless PITWALL_DEMO_SHOP is on', async () => {
+    const plain = await startTestServer({ name: 'widget-no-shop' });
+    try {
+      const url = plain.pw.httpUrl;
+      expect((await fetch(`${url}/demo/shop`)).status).toBe(404);
+      expect((await fetch(`${url}/demo/shop/api/products`)).status).toBe(404);
+      expect((await fetch(`${url}/widget.js`)).status).toBe(200); // the widget itself is always there
+    } finally {
+      await plain.close();
+    }
   });
 
   it('answers an empty catalogue and an unknown SKU plainly, and a bad query with problem+json', async () => {

@@ -1,6 +1,7 @@
 /**
  * Browser code: `GET /widget.js` (the embeddable widget, bundled in memory at start),
- * `GET /widget.css` (its styles, linked from its shadow root), and the demo shop at `/demo/shop`.
+ * `GET /widget.css` (its styles, linked from its shadow root), and the demo shop at `/demo/shop`
+ * when `PITWALL_DEMO_SHOP` is on (`pitwall start --demo` turns it on).
  * No key: a script tag cannot send one; the widget's calls carry the publishable key.
  */
 import type { FastifyInstance } from 'fastify';
@@ -41,5 +42,6 @@ export function widgetRoutes(app: FastifyInstance, d: HttpDeps): void {
     return reply.headers(shared).header('cache-control', 'public, max-age=300').type('text/css; charset=utf-8').send(css);
   });
 
-  demoShopRoutes(app, { db: d.store.db, clock: d.clock, logger: d.logger });
+  // Its pages carry an ingest write key (the shop's analytics): only where a demo is wanted.
+  if (d.demoShop) demoShopRoutes(app, { db: d.store.db, clock: d.clock, logger: d.logger });
 }

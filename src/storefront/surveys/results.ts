@@ -130,9 +130,10 @@ export async function surveyCsv(db: Kysely<Database>, def: SurveyDefinition): Pr
     return [
       r.id,
       new Date(r.created_ms).toISOString(),
-      r.customer_id ?? '',
-      r.cart_id ?? '',
-      r.order_id ?? '',
+      // Ids come from callers (a browser's context, the identifier it named): neutralised like answers.
+      spreadsheetSafe(r.customer_id ?? ''),
+      spreadsheetSafe(r.cart_id ?? ''),
+      spreadsheetSafe(r.order_id ?? ''),
       r.placement,
       ...def.questions.map((q) => {
         const v = answers.get(q.id);

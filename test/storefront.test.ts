@@ -424,6 +424,8 @@ describe('rate limits', () => {
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
     // A server-side key from the same address is not a browser: only its own bucket applies.
     expect((await call('POST', '/v1/decide/product', { key: writer, json: { skus: ['BRK-1001'] } })).status).toBe(200);
+    // A made-up server-side key does not escape the address's limit.
+    expect((await call('POST', '/v1/decide/product', { key: 'pw_made_up', json: { skus: ['BRK-1001'] } })).status).toBe(429);
     clock.advance(Number(retryAfter) * 1000);
     expect((await call('POST', '/v1/decide/product', { key: pk, origin: SHOP, json: { skus: ['BRK-1001'] } })).status).toBe(200);
   });

@@ -30,11 +30,16 @@ export async function storefrontKey(d: HttpDeps, sf: Storefront, req: FastifyReq
   const h = req.headers.authorization;
   const secret = h?.toLowerCase().startsWith('bearer ') ? h.slice(7).trim() : undefined;
   // Browsers (publishable keys, or no key) are limited per address before the key is looked up;
-  // a server-side key is secret, so only its per-key bucket applies.
-  if (secret === undefined || !secret.startsWith('pw_')) sf.access.limitIp(req.ip);
+  // a server-side key is secret, so only its per-key bucket applies — once it is known to be one
+  // (a made-up `pw_…` is limited per address like a browser).
+  const serverSide = secret?.startsWith('pw_') === true;
+  if (!serverSide) sf.access.limitIp(req.ip);
   if (!secret) throw new AppError('PW_AUTH_MISSING', 'an API key is required: send "Authorization: Bearer pk_…"', { status: 401 });
   const key = await d.keys.authenticate(secret);
-  if (!key) throw new AppError('PW_AUTH_INVALID', 'the API key is unknown or revoked', { status: 401 });
+  if (!key) {
+    if (serverSide) sf.access.limitIp(req.ip);
+    throw new AppError('PW_AUTH_INVALID', 'the API key is unknown or revoked', { status: 401 });
+  }
   const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
   if (!key.scopes.some((s) => s === 'publishable' || s === 'read' || s === 'admin'))
     throw new AppError('PW_AUTH_SCOPE', 'this key lacks the "read" scope (or use a publishable key)', {
@@ -83,15 +88,22 @@ export function decideRoutes(app: FastifyInstance, d: HttpDeps): void {
   const sf = d.storefront;
   if (sf === undefined) return;
   storefrontCors(app, sf);
-  // A publishable key's store is the default for requests that name none.
   app.post('/v1/decide/product', async (req) => {
     const key = await storefrontKey(d, sf, req);
-    const r = parseProductRequest(jsonBody(req.body));
-    return sf.decider.decideProduct(r.store === undefined && key.store !== undefined ? { ...r, store: key.store } : r);
+    return sf.decider.decideProduct(withKeyStore(key, parseProductRequest(jsonBody(req.body))));
   });
   app.post('/v1/decide/checkout', async (req) => {
     const key = await storefrontKey(d, sf, req);
-    const r = parseCheckoutRequest(jsonBody(req.body));
-    return sf.decider.decideCheckout(r.store === undefined && key.store !== undefined ? { ...r, store: key.store } : r);
+    return sf.decider.decideCheckout(withKeyStore(key, parseCheckoutRequest(jsonBody(req.body))));
   });
+}
+
+/**
+ * A key's store: a publishable key serves only its own (a browser cannot choose another store's
+ * audiences); for a server-side key it is the default when the request names none.
+ */
+function withKeyStore<R extends { store?: string | undefined }>(key: ApiKey, r: R): R {
+  if (key.store === undefined) return r;
+  if (key.scopes.includes('publishable') || r.store === undefined) return { ...r, store: key.store };
+  return r;
 }

@@ -389,6 +389,27 @@ describe('survey definitions over HTTP', () => {
     expect((list.body.surveys as { id: string }[]).map((x) => x.id)).toEqual(['fit-check', 'post-purchase-csat', 'what-stopped-you']);
     expect((await call('GET', '/v1/surveys/nope', { key: pk, origin: SHOP })).body.code).toBe('PW_SURVEY_NOT_FOUND');
   });
+
+  it("serves a publishable key its own store's audiences, whatever store the browser names", async () => {
+    const def = {
+      id: 'outlet-only',
+      name: 'Outlet only',
+      questions: [{ id: 'q', type: 'csat', prompt: 'How was the outlet?', required: true }],
+      thankYou: { text: 'Thanks' },
+      placements: [{ type: 'page', auto: true }],
+      audience: "store == 'outlet'",
+    };
+    expect((await call('PUT', '/v1/surveys/outlet-only', { key: admin, json: def })).status).toBe(201);
+    clock.advance(60_000); // past the decision cache
+    const ask = { skus: ['BRK-1001'], customer: { userId: 'u-outlet' }, store: 'outlet', placement: 'page' };
+    // The pk serves store "main": the browser cannot pick the outlet's audience.
+    const browser = await call('POST', '/v1/decide/product', { key: pk, origin: SHOP, json: ask });
+    expect(browser.status).toBe(200);
+    expect(browser.body.survey).toBeNull();
+    // A server-side key names the store it renders for.
+    const backend = await call('POST', '/v1/decide/product', { key: writer, json: ask });
+    expect((backend.body.survey as { id: string } | null)?.id).toBe('outlet-only');
+  });
 });
 
 describe('rate limits', () => {

@@ -8,6 +8,7 @@
  * "equal jitter" — a uniform draw from [d/2, d] — so failures that happened together do not
  * retry together, and no retry comes sooner than half the nominal delay.
  */
+import { PollLoop, pollWaitMs } from '../core/index.ts';
 import { errorText, isNonRetriable, isRetryAfter, NonRetriableError } from './errors.ts';
 import type { ActionExecutor, ActionResult, ClaimedAction, ExecutorContext, Outbox } from './types.ts';
 
@@ -64,9 +65,7 @@ export function executorRegistry(executors: readonly ActionExecutor[]): Map<stri
 
 export class Dispatcher {
   private readonly o: Required<Omit<DispatcherOptions, 'onError'>> & Pick<DispatcherOptions, 'onError'>;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly poll: PollLoop;
 
   constructor(
     private readonly outbox: Outbox,
@@ -76,6 +75,14 @@ export class Dispatcher {
   ) {
     this.o = { ...DISPATCH_DEFAULTS, ...opts };
     if (!Number.isInteger(this.o.maxAttempts) || this.o.maxAttempts < 1) throw new RangeError('maxAttempts must be at least 1');
+    this.poll = new PollLoop(
+      async () => {
+        const r = await this.tick();
+        const next = r.claimed === this.o.batch ? undefined : await this.outbox.nextDueAt();
+        return pollWaitMs(r.claimed, this.o.batch, next, this.ctx.clock.now(), this.o.maxIdleMs);
+      },
+      { maxIdleMs: this.o.maxIdleMs, onError: (e) => this.o.onError?.(e, undefined, 'round') },
+    );
   }
 
   /** One round: claim what is ready now, execute, then complete, retry or dead-letter each. */
@@ -124,61 +131,16 @@ export class Dispatcher {
 
   /** Runs rounds until `stop()`; a failed round is reported and the loop goes on. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.poll.start();
   }
 
   /** Ends a sleep early: call after enqueueing so a new action goes out at once. */
   wake(): void {
-    this.wakeUp?.();
+    this.poll.wake();
   }
 
   /** Stops after the round in progress. */
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
-    this.loop = undefined;
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      let wait: number;
-      try {
-        const r = await this.tick();
-        if (r.claimed === this.o.batch) wait = 0;
-        else {
-          const next = await this.outbox.nextDueAt();
-          wait =
-            next === undefined
-              ? this.o.maxIdleMs
-              : Math.min(this.o.maxIdleMs, Math.max(r.claimed === 0 ? 1 : 0, next - this.ctx.clock.now()));
-        }
-      } catch (e) {
-        this.o.onError?.(e, undefined, 'round');
-        wait = this.o.maxIdleMs;
-      }
-      if (this.running) await this.sleep(wait);
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let cancel = () => {};
-      const done = () => {
-        cancel();
-        this.wakeUp = undefined;
-        resolve();
-      };
-      if (ms <= 0) {
-        const h = setImmediate(done);
-        cancel = () => clearImmediate(h);
-      } else {
-        const h = setTimeout(done, ms);
-        cancel = () => clearTimeout(h);
-      }
-      this.wakeUp = done;
-    });
+  stop(): Promise<void> {
+    return this.poll.stop();
   }
 }

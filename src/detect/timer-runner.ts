@@ -7,7 +7,7 @@
  * to `rounds` earlier ones are still firing, so a slow handler (an append waiting for its
  * commit) does not hold back timers falling due behind it.
  */
-import type { Clock } from '../core/index.ts';
+import { type Clock, PollLoop, pollWaitMs } from '../core/index.ts';
 import type { ClaimedTimer, TimerStore } from './timers.ts';
 
 /** Runs a timer's effect. Must be idempotent by `(key, dueAt)`: see `firingId`. */
@@ -58,9 +58,8 @@ export class TimerRunner {
   private readonly maxMs: number;
   private readonly maxIdleMs: number;
   private readonly rounds: number;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly firing = new Set<Promise<unknown>>();
+  private readonly poll: PollLoop;
 
   constructor(
     private readonly store: TimerStore,
@@ -74,6 +73,11 @@ export class TimerRunner {
     this.maxMs = opts.backoffMaxMs ?? 3_600_000;
     this.maxIdleMs = opts.maxIdleMs ?? 1000;
     this.rounds = Math.max(1, opts.rounds ?? 4);
+    this.poll = new PollLoop(() => this.round(), {
+      maxIdleMs: this.maxIdleMs,
+      onError: (e) => this.opts.onError?.(e, undefined),
+      drain: () => Promise.all(this.firing),
+    });
   }
 
   /** One round: claim what is due now, fire it, complete or schedule a retry. */
@@ -104,71 +108,32 @@ export class TimerRunner {
 
   /** Runs rounds until `stop()`; errors of a round are reported and the loop goes on. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.poll.start();
   }
 
   /** Ends a sleep early, e.g. after scheduling a timer due sooner than the next one. */
   wake(): void {
-    this.wakeUp?.();
+    this.poll.wake();
   }
 
-  /** Stops the loop after the round in progress. */
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
-    this.loop = undefined;
+  /** Stops the loop after the round in progress; waits for the rounds still firing. */
+  stop(): Promise<void> {
+    return this.poll.stop();
   }
 
-  private async run(): Promise<void> {
-    const firing = new Set<Promise<unknown>>();
-    while (this.running) {
-      let wait: number;
-      try {
-        const claimed = await this.store.claimDue(this.batch, this.leaseMs);
-        if (claimed.length > 0) {
-          const round: Promise<unknown> = this.fire(claimed)
-            .catch((e) => this.opts.onError?.(e, undefined))
-            .finally(() => firing.delete(round));
-          firing.add(round);
-        }
-        // At most `rounds` firing at once: wait for one to finish before claiming more.
-        if (firing.size >= this.rounds) await Promise.race(firing);
-        const r = { claimed: claimed.length };
-        if (r.claimed === this.batch) wait = 0;
-        else {
-          const next = await this.store.nextDueAt();
-          // Nothing claimable though something is ready: another claimer holds it; back off briefly.
-          wait = next === undefined ? this.maxIdleMs : Math.min(this.maxIdleMs, Math.max(r.claimed === 0 ? 1 : 0, next - this.clock.now()));
-        }
-      } catch (e) {
-        this.opts.onError?.(e, undefined);
-        wait = this.maxIdleMs;
-      }
-      if (this.running) await this.sleep(wait);
+  /** Claims and starts firing a batch while up to `rounds` earlier ones still fire; returns the sleep. */
+  private async round(): Promise<number> {
+    const claimed = await this.store.claimDue(this.batch, this.leaseMs);
+    if (claimed.length > 0) {
+      const round: Promise<unknown> = this.fire(claimed)
+        .catch((e) => this.opts.onError?.(e, undefined))
+        .finally(() => this.firing.delete(round));
+      this.firing.add(round);
     }
-    await Promise.all(firing);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let cancel = () => {};
-      const done = () => {
-        cancel();
-        this.wakeUp = undefined;
-        resolve();
-      };
-      if (ms <= 0) {
-        const h = setImmediate(done);
-        cancel = () => clearImmediate(h);
-      } else {
-        const h = setTimeout(done, ms);
-        cancel = () => clearTimeout(h);
-      }
-      this.wakeUp = done;
-    });
+    // At most `rounds` firing at once: wait for one to finish before claiming more.
+    if (this.firing.size >= this.rounds) await Promise.race(this.firing);
+    const next = claimed.length === this.batch ? undefined : await this.store.nextDueAt();
+    return pollWaitMs(claimed.length, this.batch, next, this.clock.now(), this.maxIdleMs);
   }
 }
 

@@ -5,7 +5,10 @@
  * (bench/risk_numpy.py) when `python3 -c 'import numpy'` works (else null). A path-step is one
  * simulated day of one path. Timed: drawing and simulating every path and writing its daily cash
  * and margin (what /v1/risk/simulate keeps), worker start-up included; not timed: bundling the
- * worker (once per process) and the summary (bands, reported separately as `summary_s`).
+ * worker (once per process) and the summary, reported separately: `summary_s` is what the
+ * caller's thread (the event loop) spends once the workers prepared the bands (sorted shares,
+ * merged exactly — src/plan/bands.ts), `bands_in_workers_s` the extra wall time of the 2-thread
+ * run that prepares them, `summary_single_thread_s` all of it on one thread (the earlier way).
  * The machine is shared: load averages are printed before and after.
  */
 import { spawnSync } from 'node:child_process';
@@ -54,9 +57,22 @@ export async function runRiskBench(opts: { quick: boolean }): Promise<Record<str
   const oneCpu = cpuS(process.cpuUsage(c));
   let same = true;
   for (let p = 0; p < paths; p++) if (one.gmTotal[p] !== two.gmTotal[p]) same = false;
+  c = process.cpuUsage();
   t = performance.now();
-  const summary = summarise(two, s.horizonDays, s.cash.floor);
+  const withBands = await runScenario(s, { threads: 2, bands: true });
+  const bandsInWorkersS = (performance.now() - t) / 1000 - twoS;
+  const bandsInWorkersCpu = cpuS(process.cpuUsage(c)) - twoCpu;
+  c = process.cpuUsage();
+  t = performance.now();
+  const summary = summarise(withBands, s.horizonDays, s.cash.floor);
   const summaryS = (performance.now() - t) / 1000;
+  const summaryCpu = cpuS(process.cpuUsage(c));
+  c = process.cpuUsage();
+  t = performance.now();
+  const onThread = summarise(two, s.horizonDays, s.cash.floor);
+  const summarySingleS = (performance.now() - t) / 1000;
+  const summarySingleCpu = cpuS(process.cpuUsage(c));
+  const sameSummary = JSON.stringify(onThread) === JSON.stringify(summary);
 
   const m = compile(s);
   const model = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typed(v)]));
@@ -64,7 +80,7 @@ export async function runRiskBench(opts: { quick: boolean }): Promise<Record<str
   const loadAfter = loadavg();
   console.log(
     `risk: ${paths} paths × ${s.horizonDays} days; 2 threads ${twoS.toFixed(2)} s, 1 thread ${oneS.toFixed(2)} s, numpy ${np ? `${np.seconds.toFixed(2)} s` : 'n/a'}; ` +
-      `summary ${summaryS.toFixed(2)} s; P(cash<floor) ${(summary.liquidityAtRisk.probability.value * 100).toFixed(2)} %; ` +
+      `summary on the event loop ${summaryS.toFixed(3)} s (+${bandsInWorkersS.toFixed(2)} s in the workers; ${summarySingleS.toFixed(2)} s all on one thread); P(cash<floor) ${(summary.liquidityAtRisk.probability.value * 100).toFixed(2)} %; ` +
       `load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} → ${loadAfter.map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores`,
   );
   return {
@@ -75,6 +91,12 @@ export async function runRiskBench(opts: { quick: boolean }): Promise<Record<str
     threads_equal_single: same,
     bundle_s: bundleS,
     summary_s: summaryS,
+    bands_in_workers_s: bandsInWorkersS,
+    summary_single_thread_s: summarySingleS,
+    summary_equal_single: sameSummary,
+    cpu_s_summary: summaryCpu,
+    cpu_s_bands_in_workers: bandsInWorkersCpu,
+    cpu_s_summary_single_thread: summarySingleCpu,
     load_before: loadBefore,
     load_after: loadAfter,
     cpu_s_two_threads: twoCpu,

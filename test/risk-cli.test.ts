@@ -28,7 +28,8 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-describe('pitwall risk run', () => {
+// Each case spawns the CLI under tsx (10–25 s apiece on a loaded 2-core machine).
+describe('pitwall risk run', { timeout: 120_000 }, () => {
   it('runs the example scenario file as JSON, reproducibly', async () => {
     const args = ['risk', 'run', 'scenarios/tight-cash.yaml', '--json', '--no-compare', '--paths', '300', '--threads', '1'];
     const a = await cli(args);

@@ -3,6 +3,7 @@
  * domain; see types.ts for its words and docs/plan.md for the model.
  */
 
+export { BAND_BLOCK, type BandParts, kthOfSorted, mergeBands, shareBounds, sortShare } from './bands.ts';
 export { type Comparison, compareScenarios, type Difference, standardWhatIfs, type TornadoBar, tornado } from './compare.ts';
 export { type CompiledModel, compile } from './compile.ts';
 export { defaultScenario } from './defaults.ts';
@@ -19,7 +20,24 @@ export {
   type LaneEstimate,
   type LaneObservation,
 } from './estimate.ts';
+export {
+  type CategoryDemandEstimate,
+  type CategoryHistory,
+  categoryHistory,
+  categoryIdFor,
+  type DamageEstimate,
+  estimateCategoryDemand,
+  estimateDamageRates,
+  withEstimatedCategories,
+  withEstimatedDamage,
+} from './estimate-categories.ts';
 export { laneObservations, type OrderHistory, orderHistory, withEstimatedDemand, withEstimatedLanes } from './estimate-store.ts';
+export {
+  estimateWarehouseHazards,
+  type WarehouseEstimate,
+  warehouseOf,
+  withEstimatedWarehouses,
+} from './estimate-warehouses.ts';
 export { allocateOutputs, type PathOutputs, runPaths } from './kernel.ts';
 export {
   RECOMMENDATION_APPLIED,

@@ -7,6 +7,7 @@
  */
 
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
+import type { BandParts } from './bands.ts';
 import {
   C_AOV,
   C_COST,
@@ -51,6 +52,8 @@ export interface PathOutputs {
   revenueTotal: Float64Array;
   maxDrawn: Float64Array;
   endCash: Float64Array;
+  /** Set when the daily values were already sorted for the bands (`cash` / `gm` are then undefined). */
+  bands?: BandParts;
 }
 
 export function allocateOutputs(paths: number, days: number, daily: boolean, shared = false): PathOutputs {

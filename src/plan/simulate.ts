@@ -1,4 +1,5 @@
 /** Running a scenario: single-thread or on worker threads, then summarised. */
+import { allocateSums, sortShare } from './bands.ts';
 import { compile } from './compile.ts';
 import { allocateOutputs, type PathOutputs, runPaths } from './kernel.ts';
 import { type RiskSummary, summarise } from './summary.ts';
@@ -10,6 +11,11 @@ export interface RunOptions {
   daily?: boolean;
   /** Worker threads (1 = this thread). */
   threads?: number;
+  /**
+   * Prepare the bands where the paths ran (workers sort their share; see bands.ts): the daily
+   * values come back in `bands`, not `cash` / `gm`. Default false (raw path-major daily values).
+   */
+  bands?: boolean;
   /** Called with paths done so far (single-thread: every 1,000 paths; workers: per chunk). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -19,16 +25,25 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<P
   const m = compile(s);
   const threads = Math.max(1, Math.min(16, opts.threads ?? 1));
   const daily = opts.daily ?? true;
+  const bands = daily && opts.bands === true;
+  const days = s.horizonDays;
   if (threads > 1 && s.paths >= threads * 64) {
-    const out = allocateOutputs(s.paths, s.horizonDays, daily, true);
-    await runPathsOnWorkers(m, s.seed, s.paths, out, threads, opts.onProgress);
+    const out = allocateOutputs(s.paths, days, daily, true);
+    const sums = bands ? allocateSums(s.paths, days, true) : undefined;
+    const shares = await runPathsOnWorkers(m, s.seed, s.paths, out, threads, opts.onProgress, sums);
+    if (sums && out.cash && out.gm) return { ...out, cash: undefined, gm: undefined, bands: { shares, cash: out.cash, gm: out.gm, sums } };
     return out;
   }
-  const out = allocateOutputs(s.paths, s.horizonDays, daily);
+  const out = allocateOutputs(s.paths, days, daily);
   const chunk = 1000;
   for (let p = 0; p < s.paths; p += chunk) {
     runPaths(m, s.seed, p, Math.min(s.paths, p + chunk), out);
     opts.onProgress?.(Math.min(s.paths, p + chunk), s.paths);
+  }
+  if (bands && out.cash && out.gm) {
+    const sums = allocateSums(s.paths, days, false);
+    sortShare(out.cash, out.gm, sums, 0, s.paths, days);
+    return { ...out, cash: undefined, gm: undefined, bands: { shares: [{ p0: 0, p1: s.paths }], cash: out.cash, gm: out.gm, sums } };
   }
   return out;
 }
@@ -84,7 +99,7 @@ export interface SimulationResult {
 /** Simulates and summarises, returning the raw per-path outputs too (for paired comparisons). */
 export async function simulateWithOutputs(s: Scenario, opts: RunOptions = {}): Promise<{ result: SimulationResult; outputs: PathOutputs }> {
   const t0 = performance.now();
-  const outputs = await runScenario(s, opts);
+  const outputs = await runScenario(s, { bands: true, ...opts });
   const summary = summarise(outputs, s.horizonDays, s.cash.floor);
   const result = { scenario: s.name, seed: s.seed, summary, parameters: parameterTable(s), seconds: (performance.now() - t0) / 1000 };
   return { result, outputs };

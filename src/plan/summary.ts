@@ -1,5 +1,8 @@
 /** From per-path results to bands, liquidity-at-risk, margin-at-risk and standard errors. */
+import { allocateSums, type Band, mergeBands, sortShare } from './bands.ts';
 import type { PathOutputs } from './kernel.ts';
+
+export type { Band } from './bands.ts';
 
 /** In-place quickselect: after it, a[k] holds the k-th smallest value of a[lo..hi]. */
 function select(a: Float32Array | Float64Array, k: number, lo0: number, hi0: number): number {
@@ -58,14 +61,6 @@ export function meanSd(xs: ArrayLike<number>): { mean: number; sd: number } {
   return { mean, sd: n > 1 ? Math.sqrt(m2 / (n - 1)) : 0 };
 }
 
-export interface Band {
-  day: number;
-  p5: number;
-  p50: number;
-  p95: number;
-  mean: number;
-}
-
 export interface Estimate {
   value: number;
   /** Monte Carlo standard error. */
@@ -98,45 +93,29 @@ export interface RiskSummary {
   endCash: Estimate & { p5: number; p50: number; p95: number };
 }
 
-function band(day: number, slice: Float32Array): Band {
-  const { mean } = meanSd(slice);
-  const [p5, p50, p95] = quantilesInPlace(slice, [0.05, 0.5, 0.95]) as [number, number, number];
-  return { day, p5, p50, p95, mean };
-}
-
 function totals(xs: Float64Array): Estimate & { p5: number; p50: number; p95: number } {
   const { mean, sd } = meanSd(xs);
   const [p5, p50, p95] = quantilesInPlace(Float64Array.from(xs), [0.05, 0.5, 0.95]) as [number, number, number];
   return { value: mean, se: sd / Math.sqrt(xs.length), p5, p50, p95 };
 }
 
-/** Path-major [p·days + t] → day-major [t·n + p], in blocks of paths so reads and writes stay in cache. */
-function dayMajor(src: Float32Array, n: number, days: number): Float32Array {
-  const dst = new Float32Array(n * days);
-  const B = 256;
-  for (let p0 = 0; p0 < n; p0 += B) {
-    const p1 = Math.min(n, p0 + B);
-    for (let t = 0; t < days; t++) {
-      const row = t * n;
-      for (let p = p0; p < p1; p++) dst[row + p] = src[p * days + t] as number;
-    }
-  }
-  return dst;
-}
-
-/** Summarises the outputs (the daily arrays are left as they are). */
+/**
+ * Summarises the outputs (raw daily arrays are left as they are: the bands are prepared on
+ * copies, by the same code the workers run, so either way gives the same figures).
+ */
 export function summarise(out: PathOutputs, days: number, floor: number): RiskSummary {
   const n = out.minCash.length;
-  const cash: Band[] = [];
-  const gm: Band[] = [];
-  if (out.cash && out.gm) {
-    const c = dayMajor(out.cash, n, days);
-    const g = dayMajor(out.gm, n, days);
-    for (let t = 0; t < days; t++) {
-      cash.push(band(t, c.subarray(t * n, (t + 1) * n)));
-      gm.push(band(t, g.subarray(t * n, (t + 1) * n)));
-    }
+  let cash: Band[] = [];
+  let gm: Band[] = [];
+  let parts = out.bands;
+  if (!parts && out.cash && out.gm && n > 0) {
+    const c = Float32Array.from(out.cash);
+    const g = Float32Array.from(out.gm);
+    const sums = allocateSums(n, days, false);
+    sortShare(c, g, sums, 0, n, days);
+    parts = { shares: [{ p0: 0, p1: n }], cash: c, gm: g, sums };
   }
+  if (parts && n > 0) ({ cash, gm } = mergeBands(parts, n, days));
   const firsts = new Int32Array(days);
   let breaches = 0;
   const breachDays: number[] = [];

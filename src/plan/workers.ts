@@ -2,7 +2,8 @@
  * Worker threads for the kernel. tsx cannot load TypeScript inside Node 20 workers, so the
  * worker entry is bundled with esbuild's JS API into one temporary .mjs file, once per process.
  * Results land in SharedArrayBuffers; each worker writes its own path range, and since every
- * path seeds its own stream the results equal a single-thread run bit for bit.
+ * path seeds its own stream the results equal a single-thread run bit for bit. Each worker also
+ * prepares its share of the bands (sorted daily values, block sums), so the caller's thread only merges.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../core/index.ts';
+import { shareBounds } from './bands.ts';
 import type { CompiledModel } from './compile.ts';
 import type { PathOutputs } from './kernel.ts';
 
@@ -46,6 +48,10 @@ export function workerFile(): Promise<string> {
   return bundled;
 }
 
+/**
+ * Runs every path on `threads` workers, each on its own share (block-aligned, see bands.ts). With
+ * `sums`, each worker also sorts its share's daily values for the bands and writes the block sums.
+ */
 export async function runPathsOnWorkers(
   m: CompiledModel,
   seed: number,
@@ -53,18 +59,15 @@ export async function runPathsOnWorkers(
   out: PathOutputs,
   threads: number,
   onProgress?: (done: number, total: number) => void,
-): Promise<void> {
+  sums?: Float64Array,
+): Promise<{ p0: number; p1: number }[]> {
   const file = await workerFile();
   let done = 0;
-  const per = Math.ceil(paths / threads);
-  const jobs: Promise<void>[] = [];
-  for (let i = 0; i < threads; i++) {
-    const p0 = i * per;
-    const p1 = Math.min(paths, p0 + per);
-    if (p0 >= p1) break;
-    jobs.push(
+  const shares = shareBounds(paths, threads);
+  const jobs = shares.map(
+    ({ p0, p1 }) =>
       new Promise<void>((resolve, reject) => {
-        const w = new Worker(file, { workerData: { m, seed, p0, p1, out } });
+        const w = new Worker(file, { workerData: { m, seed, p0, p1, out, sums } });
         w.on('message', (msg: { done?: number; finished?: boolean }) => {
           if (msg.done !== undefined) {
             done += msg.done;
@@ -77,7 +80,7 @@ export async function runPathsOnWorkers(
           if (code !== 0 && code !== 1) reject(new AppError('PW_RISK_WORKER', `simulation worker exited with ${code}`, { status: 500 }));
         });
       }),
-    );
-  }
+  );
   await Promise.all(jobs);
+  return shares;
 }

@@ -18,8 +18,11 @@ import {
   simulate,
   standardWhatIfs,
   tornado,
+  withEstimatedCategories,
+  withEstimatedDamage,
   withEstimatedDemand,
   withEstimatedLanes,
+  withEstimatedWarehouses,
 } from '../../plan/index.ts';
 import { requireScope } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
@@ -68,29 +71,63 @@ export function toWire(v: unknown): unknown {
 
 const threadsFor = (s: Scenario) => (s.paths >= 1000 ? 2 : 1);
 
+const ESTIMATORS = ['estimate_lanes', 'estimate_demand', 'estimate_categories', 'estimate_warehouses', 'estimate_damage'] as const;
+
+/**
+ * The default scenario with the estimates the body asks for (`estimate_*: true`, or
+ * `estimate: "all"`), then the body's own values over it. Per-category demand replaces the
+ * shop-wide one (`estimate: "all"` uses the shop-wide one only when categories give nothing).
+ */
 async function baseScenario(d: HttpDeps, input: unknown, at: string): Promise<{ s: Scenario; estimated: unknown }> {
-  const body = isObj(input) ? input : {};
-  const { estimate_lanes: lanes, estimate_demand: demand, ...rest } = body;
-  for (const [k, v] of [
-    ['estimate_lanes', lanes],
-    ['estimate_demand', demand],
-  ] as const)
+  const body = isObj(input) ? { ...input } : {};
+  const on = new Set<string>();
+  for (const k of ESTIMATORS) {
+    const v = body[k];
+    delete body[k];
     if (v !== undefined && typeof v !== 'boolean')
       throw new AppError('PW_RISK_SCENARIO', `${at}/${k}: must be true or false`, { pointer: `${at}/${k}` });
+    if (v === true) on.add(k);
+  }
+  const all = body.estimate;
+  delete body.estimate;
+  if (all !== undefined && all !== 'all' && all !== 'none')
+    throw new AppError('PW_RISK_SCENARIO', `${at}/estimate: must be "all" or "none"`, { pointer: `${at}/estimate` });
+  if (all === 'all') for (const k of ESTIMATORS) if (k !== 'estimate_demand') on.add(k);
   let base = defaultScenario();
   const estimated: Record<string, unknown> = {};
-  if (lanes === true) {
+  if (on.has('estimate_lanes')) {
     const r = await withEstimatedLanes(d.store, base);
     base = r.scenario;
     estimated.lanes = r.lanes;
   }
-  if (demand === true) {
+  if (on.has('estimate_demand')) {
     const r = await withEstimatedDemand(d.store, base);
     base = r.scenario;
     estimated.demand = r.demand ?? null;
     estimated.orderValue = r.orderValue ?? null;
   }
-  const s = parseScenario(input === undefined || input === null ? {} : isObj(input) ? rest : input, base, at);
+  if (on.has('estimate_categories')) {
+    const r = await withEstimatedCategories(d.store, base);
+    base = r.scenario;
+    estimated.categories = { categories: r.categories, dropped: r.dropped, unknownSkus: r.unknownSkus };
+    if (all === 'all' && r.categories.length === 0) {
+      const dm = await withEstimatedDemand(d.store, base);
+      base = dm.scenario;
+      estimated.demand = dm.demand ?? null;
+      estimated.orderValue = dm.orderValue ?? null;
+    }
+  }
+  if (on.has('estimate_warehouses')) {
+    const r = await withEstimatedWarehouses(d.store, base, { nowMs: d.clock.now() });
+    base = r.scenario;
+    estimated.warehouses = { warehouses: r.warehouses, unassignedDevices: r.unassignedDevices };
+  }
+  if (on.has('estimate_damage')) {
+    const r = await withEstimatedDamage(d.store, base);
+    base = r.scenario;
+    estimated.damage = r.damage;
+  }
+  const s = parseScenario(input === undefined || input === null ? {} : isObj(input) ? body : input, base, at);
   checkBounds(s, at);
   return { s, estimated };
 }

@@ -28,7 +28,7 @@ import type { Config } from './config/index.ts';
 import { AppError, type Clock, scaledClock } from './core/index.ts';
 import { openTimerStore, TimerRunner } from './detect/index.ts';
 import { SchemaRegistry } from './events/index.ts';
-import { KeyAuthenticator } from './govern/index.ts';
+import { KeyAuthenticator, SessionStore } from './govern/index.ts';
 import { buildApp } from './http/index.ts';
 import { defaultDoors, Ingestor, type MqttIngest, startMqtt } from './ingest/index.ts';
 import { startLearnConsumer } from './learn/index.ts';
@@ -87,6 +87,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
   const registry = await new SchemaRegistry().load(store.db);
   const ingestor = new Ingestor({ store, log, registry, clock, metrics, maxPendingEvents: config.maxPendingEvents, doors: defaultDoors() });
   const keys = new KeyAuthenticator(store.db, clock);
+  keys.sessions = new SessionStore(store.db, clock);
 
   const closers: (() => Promise<void>)[] = [];
   // Decide: the state consumer folds the log into projections and schedules detector timers;

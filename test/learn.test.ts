@@ -179,6 +179,9 @@ describe('funnel over HTTP', () => {
     expect(body.totals.checkout_abandonment).toBeCloseTo(1 / 3, 12);
     expect(body.totals.cart_abandonment).toBeCloseTo(1 - 2 / 5, 12);
     expect(body.rows).toEqual([]);
+    // `days` counts back from `to`: the same two days.
+    const byDays = await get('/v1/reports/funnel?days=2&to=2026-03-03&by=none');
+    expect(byDays.body).toMatchObject({ from: '2026-03-02', to: '2026-03-03', totals: { views: 12, orders: 2 } });
   });
 
   it('breaks down by day, store, category, device and segment', async () => {
@@ -260,6 +263,9 @@ describe('funnel over HTTP', () => {
       ['from=2026-02-30', '/from'],
       ['from=2026-03-04&to=2026-03-01', '/from'],
       ['sotre=de', '/sotre'],
+      ['days=0', '/days'],
+      ['days=2.5', '/days'],
+      ['days=3&from=2026-03-01', '/days'],
     ] as const) {
       const res = await fetch(`${pw.httpUrl}/v1/reports/funnel?${q}`, { headers: { authorization: `Bearer ${key}` } });
       expect(res.status).toBe(400);

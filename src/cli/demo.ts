@@ -153,7 +153,7 @@ export async function prepareDemo(cfg: Config, o: DemoCliOptions): Promise<DemoS
         const dayMinutes = Math.round((1440 / speed) * 10) / 10;
         lines.push('');
         lines.push(`  Demo   a simulated parts shop (seed ${seed}) is driving this Pitwall: a simulated day every ${dayMinutes} minutes`);
-        lines.push(`         demo shop ${pw.httpUrl}/demo/shop    reports ${pw.httpUrl}/v1/reports/overview (with the key)`);
+        lines.push(`         demo shop ${pw.httpUrl}/demo/shop    dashboard ${pw.httpUrl}/ (sign in with the key below)`);
         lines.push(`         starter workflows on, their webhooks go to ${receiver.url} (GET it for counts)`);
         lines.push(`         sign in with this key: ${key}`);
       } catch (e) {

@@ -1,6 +1,7 @@
 /** `pitwall start`: the embedded (or configured) server, with a banner of where everything is. */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isAppError } from '../core/index.ts';
+import { dashboardBuild } from '../dashboard/index.ts';
 import { createKey, listKeys } from '../govern/index.ts';
 import { startPitwall } from '../main.ts';
 import { config, pidFile } from './context.ts';
@@ -20,6 +21,8 @@ export async function startCommand(opts: DemoCliOptions = {}): Promise<void> {
     }
   }
   let pw: Awaited<ReturnType<typeof startPitwall>>;
+  // Build the dashboard while the server starts, so the first visit does not wait for it.
+  dashboardBuild().catch((e: unknown) => console.error(`The dashboard could not be built: ${(e as Error).message}`));
   try {
     pw = await startPitwall(cfg);
   } catch (e) {
@@ -32,6 +35,7 @@ export async function startCommand(opts: DemoCliOptions = {}): Promise<void> {
   lines.push(
     `  HTTP   ${pw.httpUrl}${pw.httpFellBack ? `   (port ${cfg.httpPort} was taken, so a free one was picked; set PITWALL_HTTP_PORT to choose)` : ''}`,
   );
+  lines.push(`  Dashboard ${pw.httpUrl}/   (sign in with an API key that has the read or admin scope)`);
   if (pw.mqtt.mode === 'embedded') {
     lines.push(
       `  MQTT   ${pw.mqtt.url}${pw.mqtt.fellBack ? `   (port ${cfg.mqttPort} was taken — another broker? — so a free one was picked; set PITWALL_MQTT_PORT to choose)` : ''}`,

@@ -4,6 +4,7 @@ export {
   createKey,
   hashSecret,
   KeyAuthenticator,
+  keyById,
   listKeys,
   parseScopes,
   publishableOrigins,
@@ -11,3 +12,4 @@ export {
   SCOPES,
   type Scope,
 } from './keys.ts';
+export { CSRF_HEADER, csrfMatches, SESSION_COOKIE, type Session, type SessionOptions, SessionStore } from './sessions.ts';

@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../core/index.ts';
 import { AppError } from '../core/index.ts';
 import type { Database } from '../store/index.ts';
+import type { SessionStore } from './sessions.ts';
 
 export const SCOPES = ['ingest', 'read', 'admin'] as const;
 /**
@@ -116,6 +117,16 @@ export async function listKeys(db: Kysely<Database>): Promise<ApiKey[]> {
   return rows.map(toKey);
 }
 
+/** The key with this id (revoked or not), or undefined. */
+export async function keyById(db: Kysely<Database>, id: string): Promise<ApiKey | undefined> {
+  const r = await db
+    .selectFrom('api_keys')
+    .select([...KEY_COLUMNS])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return r ? toKey(r) : undefined;
+}
+
 /** Revokes by id or by prefix; returns the revoked key. */
 export async function revokeKey(db: Kysely<Database>, clock: Clock, idOrPrefix: string): Promise<ApiKey> {
   const rows = await db
@@ -137,6 +148,8 @@ export async function revokeKey(db: Kysely<Database>, clock: Clock, idOrPrefix: 
  */
 export class KeyAuthenticator {
   private readonly cache = new Map<string, { key: ApiKey | undefined; until: number }>();
+  /** Dashboard sessions (a cookie instead of a key), when this process serves the dashboard. */
+  sessions?: SessionStore;
 
   constructor(
     private readonly db: Kysely<Database>,

@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../core/index.ts';
-import type { ApiKey, KeyAuthenticator, Scope } from '../govern/index.ts';
+import { type ApiKey, CSRF_HEADER, csrfMatches, type KeyAuthenticator, type Scope, SESSION_COOKIE } from '../govern/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,12 +31,50 @@ function credential(req: FastifyRequest, allowBodyKey: boolean): string | undefi
   return undefined;
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The dashboard's session token from the `pw_session` cookie, if the request carries one. */
+export function sessionToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i !== -1 && part.slice(0, i).trim() === SESSION_COOKIE) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+/**
+ * The caller's key: from the request's credential, or — with none — from a dashboard session
+ * cookie. A session is CSRF-checked on every state-changing method: the dashboard sends its
+ * session's token in the `x-pitwall-csrf` header, which a cross-site form or image cannot.
+ */
+async function callerKey(keys: KeyAuthenticator, req: FastifyRequest, allowBodyKey: boolean): Promise<ApiKey> {
+  const secret = credential(req, allowBodyKey);
+  if (secret) {
+    const key = await keys.authenticate(secret);
+    if (!key) throw new AppError('PW_AUTH_INVALID', 'the API key is unknown or revoked', { status: 401 });
+    return key;
+  }
+  const token = keys.sessions ? sessionToken(req) : undefined;
+  if (token && keys.sessions) {
+    const session = await keys.sessions.resolve(token);
+    if (!session) throw new AppError('PW_SESSION_EXPIRED', 'the dashboard session has ended: sign in again', { status: 401 });
+    if (!SAFE_METHODS.has(req.method)) {
+      const given = req.headers[CSRF_HEADER];
+      if (!csrfMatches(session, typeof given === 'string' ? given : undefined))
+        throw new AppError('PW_SESSION_CSRF', `a signed-in change needs the session's CSRF token in the ${CSRF_HEADER} header`, {
+          status: 403,
+        });
+    }
+    return session.key;
+  }
+  throw new AppError('PW_AUTH_MISSING', 'an API key is required: send "Authorization: Bearer <key>"', { status: 401 });
+}
+
 /** Resolves the caller's key and checks it has `scope` (admin implies every scope). */
 export async function requireScope(keys: KeyAuthenticator, req: FastifyRequest, scope: Scope, allowBodyKey = false): Promise<ApiKey> {
-  const secret = credential(req, allowBodyKey);
-  if (!secret) throw new AppError('PW_AUTH_MISSING', 'an API key is required: send "Authorization: Bearer <key>"', { status: 401 });
-  const key = await keys.authenticate(secret);
-  if (!key) throw new AppError('PW_AUTH_INVALID', 'the API key is unknown or revoked', { status: 401 });
+  const key = await callerKey(keys, req, allowBodyKey);
   if (key.scopes.includes('publishable') && scope !== 'publishable')
     throw new AppError('PW_KEY_SCOPE', 'a publishable key may call only the storefront routes (decide, surveys, widget)', {
       status: 403,

@@ -26,9 +26,21 @@ function parseDay(name: string, v: string): number {
 }
 
 /** `from` / `to` (inclusive days); default the `defaultDays` days up to today. */
-export function dayRange(q: { from?: string | undefined; to?: string | undefined }, nowMs: number, defaultDays = 30): DayRange {
+/**
+ * The UTC days a report covers: `from`..`to` inclusive, or the last `days` days up to `to`
+ * (default: the last `defaultDays` up to today by the server's clock — which is what a dashboard
+ * wants when the clock runs faster than the browser's).
+ */
+export function dayRange(
+  q: { from?: string | undefined; to?: string | undefined; days?: string | undefined },
+  nowMs: number,
+  defaultDays = 30,
+): DayRange {
   const toStart = q.to !== undefined ? parseDay('to', q.to) : Math.floor(nowMs / DAY_MS) * DAY_MS;
-  const fromMs = q.from !== undefined ? parseDay('from', q.from) : toStart - (defaultDays - 1) * DAY_MS;
+  if (q.from !== undefined && q.days !== undefined) throw queryInvalid('days', 'give from or days, not both');
+  const days = positiveNumber('days', q.days, defaultDays, 3660);
+  if (!Number.isInteger(days)) throw queryInvalid('days', 'days must be a whole number');
+  const fromMs = q.from !== undefined ? parseDay('from', q.from) : toStart - (days - 1) * DAY_MS;
   if (fromMs > toStart) throw queryInvalid('from', 'from must not be after to');
   if (toStart - fromMs > 3660 * DAY_MS) throw queryInvalid('from', 'a range may span at most 10 years');
   const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);

@@ -20,6 +20,7 @@ import { m0017_decide_fixes } from './migrations/0017_decide_fixes.ts';
 import { m0018_triggers } from './migrations/0018_triggers.ts';
 import { m0020_storefront } from './migrations/0020_storefront.ts';
 import { m0023_learn } from './migrations/0023_learn.ts';
+import { m0027_dashboard_sessions } from './migrations/0027_dashboard_sessions.ts';
 
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -160,6 +161,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0018_triggers': m0018_triggers(dialect),
     '0020_storefront': m0020_storefront(dialect),
     '0023_learn': m0023_learn(dialect),
+    '0027_dashboard_sessions': m0027_dashboard_sessions(dialect),
   };
 }
 

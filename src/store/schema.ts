@@ -6,6 +6,7 @@ import type { CatalogTables } from './tables/catalog.ts';
 import type { DecideFixTables } from './tables/decide-fixes.ts';
 import type { DeviceStateTables } from './tables/devices.ts';
 import type { IdentityTables } from './tables/identity.ts';
+import type { DashboardTables } from './tables/dashboard.ts';
 import type { LearnTables } from './tables/learn.ts';
 import type { PolicyTables } from './tables/policy.ts';
 import type { QualityTables } from './tables/quality.ts';
@@ -149,7 +150,8 @@ export interface Database
     WorkflowTables,
     DecideFixTables,
     StorefrontTables,
-    LearnTables {
+    LearnTables,
+    DashboardTables {
   events: EventsTable;
   dedupe: DedupeTable;
   consumer_positions: ConsumerPositionsTable;

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { countQuarantine } from '../../ingest/index.ts';
 import type { HttpDeps } from '../deps.ts';
+import { dashboardRoutes } from './dashboard.ts';
 
 export function opsRoutes(app: FastifyInstance, d: HttpDeps): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -31,8 +32,9 @@ export function opsRoutes(app: FastifyInstance, d: HttpDeps): void {
     return d.metrics.registry.metrics();
   });
 
-  app.get('/', async () => ({
+  dashboardRoutes(app, d, () => ({
     name: 'Pitwall',
+    dashboard: '/ (open it in a browser)',
     docs: 'https://github.com/pitwall/pitwall#readme',
     endpoints: {
       events: '/v1/events',
@@ -40,6 +42,8 @@ export function opsRoutes(app: FastifyInstance, d: HttpDeps): void {
       senml: '/v1/senml',
       quarantine: '/v1/quarantine',
       event_types: '/v1/event-types',
+      reports: '/v1/reports/overview',
+      stream: '/v1/stream',
       health: ['/healthz', '/readyz', '/metrics'],
     },
   }));

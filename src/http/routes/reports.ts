@@ -27,7 +27,7 @@ import type { HttpDeps } from '../deps.ts';
 
 type Query = Record<string, string | undefined>;
 
-const RANGE = ['from', 'to'];
+const RANGE = ['from', 'to', 'days'];
 const UPLIFT = [...RANGE, 'workflow', 'window_days', 'min_per_group'];
 
 /** Rejects parameters the report does not take (a typo would otherwise be silently ignored). */

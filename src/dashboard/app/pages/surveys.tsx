@@ -1,0 +1,12 @@
+/** Surveys page (being built: see docs/dashboard.md). */
+import type { PageProps } from '../app.tsx';
+import { Empty, PageHeader } from '../components.tsx';
+
+export function SurveysPage(_props: PageProps) {
+  return (
+    <>
+      <PageHeader title="Surveys" />
+      <Empty title="This page is not built yet." />
+    </>
+  );
+}

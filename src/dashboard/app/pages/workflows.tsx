@@ -1,0 +1,12 @@
+/** Workflows page (being built: see docs/dashboard.md). */
+import type { PageProps } from '../app.tsx';
+import { Empty, PageHeader } from '../components.tsx';
+
+export function WorkflowsPage(_props: PageProps) {
+  return (
+    <>
+      <PageHeader title="Workflows" />
+      <Empty title="This page is not built yet." />
+    </>
+  );
+}

@@ -339,6 +339,18 @@ describe.concurrent('pitwall CLI', { timeout: 120_000 }, () => {
     check.close();
     expect(row?.value).toBe(30);
     expect(JSON.parse(row?.lines ?? '{}')).toEqual({ 'BRK-1': { quantity: 2, price: 10 }, 'OIL-5': { quantity: 1, price: 10 } });
+
+    // Learn's rollups, emptied by hand, come back from the log the same way.
+    const learnDb = new SqliteDatabase(path.join(dataDir, 'pitwall.db'));
+    const adds = () => (learnDb.prepare('SELECT COALESCE(SUM(adds), 0) AS n FROM learn_funnel_daily').get() as { n: number }).n;
+    expect(adds()).toBe(3);
+    learnDb.prepare('DELETE FROM learn_funnel_daily').run();
+    learnDb.prepare('DELETE FROM learn_progress').run();
+    const relearned = await cli(['learn', 'rebuild'], { dataDir });
+    expect(relearned.code, relearned.stderr).toBe(0);
+    expect(relearned.stdout).toMatch(/Rebuilt Learn's rollups from 3 events/);
+    expect(adds()).toBe(3);
+    learnDb.close();
   });
 
   test('devices create prints the device password as its last line', async ({ expect }) => {

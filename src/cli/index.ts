@@ -17,6 +17,7 @@ import {
 import { catalogCommands } from './catalog.ts';
 import { run } from './context.ts';
 import { demoAgainstServer } from './demo.ts';
+import { learnCommands } from './learn.ts';
 import { reportCommands } from './report.ts';
 import { riskCommands } from './risk.ts';
 import { secretsCommands } from './secrets.ts';
@@ -112,6 +113,7 @@ program
 
 catalogCommands(program);
 stateCommands(program);
+learnCommands(program);
 workflowsCommands(program);
 secretsCommands(program);
 actionsCommands(program);

@@ -18,6 +18,7 @@ import { readRoutes } from './routes/read.ts';
 import { reportsRoutes } from './routes/reports.ts';
 import { riskRoutes } from './routes/risk.ts';
 import { runsRoutes } from './routes/runs.ts';
+import { settingsRoutes } from './routes/settings.ts';
 import { shipmentsRoutes } from './routes/shipments.ts';
 import { suppressionsRoutes } from './routes/suppressions.ts';
 import { surveysRoutes } from './routes/surveys.ts';
@@ -93,6 +94,7 @@ export function buildApp(d: HttpDeps): FastifyInstance {
   qualityRoutes(app, d);
   conditionsRoutes(app, d);
   suppressionsRoutes(app, d);
+  settingsRoutes(app, d);
   actionsRoutes(app, d);
   runsRoutes(app, d);
   workflowsRoutes(app, d);

@@ -18,8 +18,8 @@ export { FUNNEL_DIMENSIONS, type FunnelDimension, type FunnelFilter, type Funnel
 export { type ImpactReport, impactReport, type LedgerLine } from './impact.ts';
 export { type MaturityReport, maturityReport } from './maturity.ts';
 export { overviewReport } from './overview.ts';
-export { type LearnRebuild, rebuildLearn } from './rebuild.ts';
 export { type DayRange, dayRange, oneOf, optionalText, positiveNumber, queryInvalid } from './range.ts';
+export { type LearnRebuild, rebuildLearn } from './rebuild.ts';
 export { bootstrapMeanDifference, type Difference, type Interval, newcombe, wilson } from './stats.ts';
 export { UPLIFT_DEFAULTS, type UpliftOptions, type UpliftReport, upliftReport, type WorkflowUplift } from './uplift.ts';
 export { toWire } from './wire.ts';

@@ -75,7 +75,6 @@ export function TimeChart(props: TimeChartProps) {
       plot.current = undefined;
     };
     // Rebuilt only when the series' shape changes; new values go through setData below.
-    // biome-ignore lint/correctness/useExhaustiveDependencies: see the comment above
   }, [shape]);
 
   useEffect(() => {

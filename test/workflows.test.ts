@@ -11,7 +11,14 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInExecutors, executorRegistry, parseActSettings } from '../src/act/index.ts';
-import { ConditionEnvironment, fromCel, loadWorkflowsDir, validateWorkflow } from '../src/automate/index.ts';
+import {
+  ConditionEnvironment,
+  fromCel,
+  loadWorkflowsDir,
+  saveWorkflow,
+  validateWorkflow,
+  type WorkflowDefinition,
+} from '../src/automate/index.ts';
 import { FakeClock } from '../src/core/index.ts';
 import { SchemaRegistry } from '../src/events/index.ts';
 import { createKey } from '../src/govern/index.ts';
@@ -240,5 +247,128 @@ describe('pitwall workflows validate', { timeout: 90_000 }, () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain(`${path.relative(ROOT, file)}:7:6: no such overload: double > string [PW_WORKFLOW_CEL]`);
     expect(bad.stdout).toContain('0 of 1 workflow file valid, 1 with problems.');
+  });
+});
+
+describe('enable / pause and the runs summary over HTTP (the dashboard’s list)', () => {
+  const clock = new FakeClock(Date.parse('2026-06-10T10:00:00Z'));
+  let server: TestServer;
+  let admin: string;
+  let reader: string;
+  const COMMENTED = `# kept: a comment the toggle must not lose
+schemaVersion: 1
+id: thanks
+name: Thank big orders
+trigger:
+  event: commerce.order_completed
+conditions:
+  - "event.data.properties.revenue > 100.0" # only big ones
+steps:
+  - action: survey.show
+    purpose: service
+    with: { survey: thanks }
+`;
+
+  beforeAll(async () => {
+    server = await startTestServer({ name: 'workflows-toggle', clock });
+    admin = (await createKey(server.pw.store.db, clock, { name: 'a', scopes: ['admin', 'ingest'] })).key;
+    reader = (await createKey(server.pw.store.db, clock, { name: 'r', scopes: ['read'] })).key;
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  async function call(method: string, p: string, opts: { body?: string; key?: string; type?: string } = {}) {
+    const res = await fetch(`${server.pw.httpUrl}${p}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${opts.key ?? admin}`,
+        ...(opts.body !== undefined ? { 'content-type': opts.type ?? 'application/yaml' } : {}),
+      },
+      ...(opts.body !== undefined ? { body: opts.body } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  it('pauses and enables as new versions, keeping the text’s comments; idempotent; admin only; not for files', async () => {
+    expect((await call('PUT', '/v1/workflows/thanks', { body: COMMENTED })).status).toBe(201);
+    expect((await call('POST', '/v1/workflows/thanks/pause', { key: reader })).status).toBe(403);
+    const paused = await call('POST', '/v1/workflows/thanks/pause');
+    expect(paused.status).toBe(200);
+    expect(paused.body).toMatchObject({ version: 2, enabled: false });
+    const text = String(paused.body.source_text);
+    expect(text).toContain('# kept: a comment the toggle must not lose');
+    expect(text).toContain('# only big ones');
+    expect(text).toContain('name: Thank big orders\nenabled: false\ntrigger:'); // near the top, not appended
+    // Already paused: the same version, nothing saved.
+    expect((await call('POST', '/v1/workflows/thanks/pause')).body).toMatchObject({ version: 2, enabled: false });
+    const enabled = await call('POST', '/v1/workflows/thanks/enable');
+    expect(enabled.body).toMatchObject({ version: 3, enabled: true });
+    expect(String(enabled.body.source_text)).toContain('enabled: true');
+    const versions = (await call('GET', '/v1/workflows/thanks/versions', { key: reader })).body.versions as { enabled: boolean }[];
+    expect(versions.map((v) => v.enabled)).toEqual([true, false, true]);
+    expect((await call('POST', '/v1/workflows/nope/pause')).body).toMatchObject({ code: 'PW_WORKFLOW_NOT_FOUND' });
+
+    // A stored version whose text no longer compiles (here: written around the API) can always be paused, not enabled.
+    const good = COMMENTED.replace('id: thanks', 'id: broken');
+    const def = validateWorkflow(good, { environment, executors }).definition as WorkflowDefinition;
+    const broken = good.replace('revenue > 100.0', "revenue > 'x'");
+    await saveWorkflow(server.pw.store.db, def, { yaml: broken, source: 'api', nowMs: clock.now() });
+    expect((await call('POST', '/v1/workflows/broken/pause')).body).toMatchObject({ version: 2, enabled: false });
+    const refusedEnable = await call('POST', '/v1/workflows/broken/enable');
+    expect(refusedEnable.status).toBe(422);
+    expect(refusedEnable.body).toMatchObject({
+      code: 'PW_WORKFLOW_INVALID',
+      problems: [expect.objectContaining({ code: 'PW_WORKFLOW_CEL' })],
+    });
+
+    const dir = path.join(tmp, 'toggle-flows');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'filed.yaml'), COMMENTED.replace('id: thanks', 'id: filed\nenabled: false'));
+    await loadWorkflowsDir(server.pw.store.db, dir, { environment, executors, nowMs: clock.now() });
+    const refused = await call('POST', '/v1/workflows/filed/pause');
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: 'PW_WORKFLOW_READ_ONLY', file_path: 'filed.yaml' });
+  });
+
+  it('summarises each workflow’s last run and its runs in the last days; a paused workflow starts none', async () => {
+    const track = async (userId: string, revenue: number, i: number) => {
+      const res = await fetch(`${server.pw.httpUrl}/v1/track`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ userId, event: 'Order Completed', messageId: `sum-${i}`, properties: { order_id: `o-${i}`, revenue } }),
+      });
+      expect(res.status).toBe(200);
+      const head = await server.pw.log.head();
+      await server.pw.state?.caughtUp(head);
+      await server.pw.automation?.caughtUp(head);
+    };
+    await track('u1', 150, 1);
+    await track('u2', 50, 2);
+    clock.advance(8 * 86_400_000); // the first two fall out of a 7-day window
+    await track('u3', 300, 3);
+    await call('POST', '/v1/workflows/thanks/pause');
+    await track('u4', 300, 4);
+
+    const week = await call('GET', '/v1/runs/summary', { key: reader });
+    expect(week.status).toBe(200);
+    expect(week.body).toMatchObject({ days: 7, to: '2026-06-18T10:00:00.000Z', since: '2026-06-11T10:00:00.000Z' });
+    const rows = week.body.workflows as { workflow_id: string }[];
+    expect(rows.find((r) => r.workflow_id === 'thanks')).toEqual({
+      workflow_id: 'thanks',
+      runs: 1,
+      runs_capped: false,
+      by_status: { completed: 1 },
+      last_run: expect.objectContaining({ status: 'completed', outcome: 'acted', started_at: '2026-06-18T10:00:00.000Z' }),
+    });
+    expect(rows.find((r) => r.workflow_id === 'filed')).toMatchObject({ runs: 0, last_run: null });
+    const month = await call('GET', '/v1/runs/summary?days=30', { key: reader });
+    expect((month.body.workflows as { workflow_id: string }[]).find((r) => r.workflow_id === 'thanks')).toMatchObject({
+      runs: 3,
+      by_status: { completed: 2, skipped: 1 },
+    });
+    for (const bad of ['0', '91', 'x', '1.5'])
+      expect((await call('GET', `/v1/runs/summary?days=${bad}`)).body).toMatchObject({ code: 'PW_QUERY_INVALID', pointer: '/days' });
   });
 });

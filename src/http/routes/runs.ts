@@ -1,6 +1,6 @@
 /**
  * Workflow runs and their traces: list, read one with its trace, and "why did (or didn't)
- * workflow W act for customer C?" (docs/act/runner.md). All read-only, scope `read`.
+ * workflow W act for customer C?", and per workflow its last run and recent count (docs/act/runner.md). All read-only, scope `read`.
  */
 import type { FastifyInstance } from 'fastify';
 import {
@@ -11,6 +11,7 @@ import {
   getRun,
   getWorkflow,
   listRuns,
+  listWorkflows,
   RUN_STATUSES,
   type Run,
   type RunStatus,
@@ -55,7 +56,57 @@ function limitOf(v: string | undefined, max: number, dflt: number): number {
   return limit;
 }
 
+const DAY_MS = 86_400_000;
+/** `GET /v1/runs/summary` counts at most this many runs per workflow (then says `runs_capped`). */
+const SUMMARY_CAP = 10_000;
+const SUMMARY_PAGE = 500;
+
+/** Per workflow: its latest run and the runs started since `sinceMs` by status (paged, newest first, capped). */
+async function workflowActivity(d: HttpDeps, workflowId: string, sinceMs: number) {
+  const byStatus: Partial<Record<RunStatus, number>> = {};
+  let runs = 0;
+  let latest: Run | undefined;
+  let before: { startedAt: number; id: string } | undefined;
+  for (;;) {
+    const page = await listRuns(d.store.db, { workflowId, before, limit: SUMMARY_PAGE });
+    latest ??= page[0];
+    for (const r of page) {
+      if (r.startedAt < sinceMs || runs >= SUMMARY_CAP) return { runs, byStatus, latest, capped: runs >= SUMMARY_CAP };
+      runs++;
+      byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+    }
+    const last = page[page.length - 1];
+    if (page.length < SUMMARY_PAGE || !last) return { runs, byStatus, latest, capped: false };
+    before = { startedAt: last.startedAt, id: last.id };
+  }
+}
+
 export function runsRoutes(app: FastifyInstance, d: HttpDeps): void {
+  // Before `/v1/runs/:id` in meaning only: a static path wins over the parameter (run ids are UUIDs).
+  app.get('/v1/runs/summary', async (req) => {
+    await requireScope(d.keys, req, 'read');
+    const q = req.query as Record<string, string | undefined>;
+    const days = q.days === undefined || q.days === '' ? 7 : Number(q.days);
+    if (!Number.isInteger(days) || days < 1 || days > 90)
+      throw new AppError('PW_QUERY_INVALID', 'days must be an integer from 1 to 90', { pointer: '/days' });
+    const now = d.clock.now();
+    const since = now - days * DAY_MS;
+    const workflows = [];
+    for (const w of await listWorkflows(d.store.db)) {
+      const a = await workflowActivity(d, w.id, since);
+      workflows.push({
+        workflow_id: w.id,
+        runs: a.runs,
+        runs_capped: a.capped,
+        by_status: a.byStatus,
+        last_run: a.latest
+          ? { id: a.latest.id, status: a.latest.status, outcome: a.latest.outcome ?? null, started_at: iso(a.latest.startedAt) }
+          : null,
+      });
+    }
+    return { days, since: iso(since), to: iso(now), workflows };
+  });
+
   app.get('/v1/runs', async (req) => {
     await requireScope(d.keys, req, 'read');
     const q = req.query as Record<string, string | undefined>;

@@ -1,11 +1,13 @@
 /**
  * Workflows: list, read (any version), version history, save a new version (YAML or JSON body),
- * validate without saving. A workflow defined by a file in the workflows directory is read-only
+ * validate without saving, enable / pause (a new version). A workflow defined by a file in the workflows directory is read-only
  * here (409 `PW_WORKFLOW_READ_ONLY`). Reference: docs/act/workflows.md.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isMap, parseDocument, type YAMLMap } from 'yaml';
 import { builtInExecutors, executorRegistry, parseActSettings } from '../../act/index.ts';
 import {
+  assertWritable,
   ConditionEnvironment,
   DEFAULT_POLICY_SETTINGS,
   type ExecutorLookup,
@@ -14,6 +16,7 @@ import {
   putWorkflow,
   runBacktest,
   type StoredWorkflow,
+  saveWorkflow,
   validateWorkflow,
   type WorkflowDefinition,
   workflowVersions,
@@ -83,6 +86,27 @@ function bodyText(req: FastifyRequest): string {
     }
   }
   throw new AppError('PW_BODY_MALFORMED', 'the body is empty; a workflow (YAML or JSON) was expected', { status: 400 });
+}
+
+/**
+ * The saved text with its top-level `enabled` set (comments and layout kept), or undefined when
+ * there is no text to edit (a version saved without one) or it no longer parses as one mapping.
+ */
+function withEnabled(text: string | null, enabled: boolean): string | undefined {
+  if (text === null) return undefined;
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined;
+  if (doc.has('enabled')) doc.set('enabled', enabled);
+  else {
+    // Near the top, after the fields that name the workflow, where a reader looks for it.
+    const map: YAMLMap = doc.contents;
+    const after = map.items.reduce(
+      (at, pair, i) => (['schemaVersion', 'id', 'name', 'description'].includes(String(pair.key)) ? i + 1 : at),
+      0,
+    );
+    map.items.splice(after, 0, doc.createPair('enabled', enabled));
+  }
+  return doc.toString();
 }
 
 function versionParam(q: Record<string, string | undefined>): number | undefined {
@@ -162,6 +186,27 @@ export function workflowsRoutes(app: FastifyInstance, d: HttpDeps): void {
       });
       return reply.code(saved.version === 1 ? 201 : 200).send(full(saved));
     });
+
+    // Enable / pause: a new version whose text says `enabled: true|false` (history kept, runs keep theirs).
+    const setEnabled = (enabled: boolean) => async (req: FastifyRequest) => {
+      const key = await requireScope(d.keys, req, 'admin');
+      const { id } = req.params as { id: string };
+      const current = await getWorkflow(d.store.db, id);
+      if (!current) throw new AppError('PW_WORKFLOW_NOT_FOUND', `no workflow "${id}"`, { status: 404 });
+      assertWritable(current);
+      if (current.enabled === enabled) return full(current);
+      const meta = { createdBy: `key:${key.id}`, nowMs: d.clock.now() };
+      const text = withEnabled(current.yaml, enabled);
+      // Enabling validates the text again (a version that no longer compiles is refused with its
+      // problems); pausing never does: a broken workflow must always be stoppable.
+      const saved =
+        enabled && text !== undefined
+          ? await putWorkflow(d.store.db, id, text, { ...meta, environment, executors: executors() })
+          : await saveWorkflow(d.store.db, { ...current.definition, enabled }, { ...meta, yaml: text ?? null, source: 'api' });
+      return full(saved);
+    };
+    scope.post('/v1/workflows/:id/enable', setEnabled(true));
+    scope.post('/v1/workflows/:id/pause', setEnabled(false));
 
     // Admin: a backtest folds the whole log into a scratch store — too heavy for every read key.
     scope.post('/v1/workflows/backtest', { bodyLimit: WORKFLOW_BODY_LIMIT }, async (req) => {

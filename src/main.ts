@@ -224,6 +224,8 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     clock,
     clockSpeed: config.clockSpeed,
     demoShop: config.demoShop,
+    trustProxy: config.trustProxy,
+    publicUrl: config.publicUrl,
     logger,
     isReady: () => ready,
     state,

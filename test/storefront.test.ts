@@ -6,9 +6,11 @@
  * answered with the token from that answer. FakeClock, no sleeping.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../src/core/index.ts';
+import { openOutbox } from '../src/act/index.ts';
+import { deterministicId, FakeClock } from '../src/core/index.ts';
 import { createKey } from '../src/govern/index.ts';
 import type { Pitwall } from '../src/main.ts';
+import { IdentitySecrets, userHash } from '../src/storefront/index.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 const H = 3_600_000;
@@ -21,6 +23,12 @@ let writer: string;
 let pk: string;
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** What the shop's server does: HMAC the signed-in user's id with store main's identity secret. */
+async function hashOf(userId: string): Promise<string> {
+  const { secret } = await new IdentitySecrets(pw.store.db, clock).show('main');
+  return userHash(secret, userId);
+}
 
 interface Res {
   status: number;
@@ -93,7 +101,7 @@ trigger:
 steps:
   - action: checkout.offer
     purpose: service
-    with: { cart: c-1, shipping: express, message: "Express on us", expires_in: 24h }
+    with: { cart: c-1, shipping: express, message: "Express on us", discount: { percent: 10, code: SORRY10 }, expires_in: 24h }
   - action: survey.show
     purpose: service
     with: { survey: what-stopped-you, placement: exit_intent, expires_in: 24h }
@@ -218,16 +226,23 @@ describe('POST /v1/decide/product', () => {
     const r = await call('POST', '/v1/decide/product', {
       key: pk,
       origin: SHOP,
-      json: { skus: ['BRK-1001', 'NOPE-1'], customer: { userId: 'u-1' }, region: 'DE', placement: 'page', page: { type: 'product' } },
+      json: {
+        skus: ['BRK-1001', 'NOPE-1'],
+        customer: { userId: 'u-1', userHash: await hashOf('u-1') },
+        region: 'DE',
+        placement: 'page',
+        page: { type: 'product' },
+      },
     });
     expect(r.status).toBe(200);
+    expect(r.body.identity).toEqual({ status: 'verified' });
     const [p = {}, unknown] = r.body.products as Record<string, unknown>[];
     expect(p).toMatchObject({
       sku: 'BRK-1001',
       known: true,
       name: 'Front brake pads',
       price: 49.9,
-      availability: { inStock: true, total: 12, warehouses: [{ warehouse: 'wh-north', onHand: 12 }] },
+      availability: { inStock: true, band: 'in_stock', warehouses: [{ warehouse: 'wh-north', band: 'in_stock' }] },
       promise: { carrier: 'dhl', lane: 'wh-north→DE', note: 'This route has been slower than usual' },
       fitment: { vehicle: '2019 Ford F-150', fits: true, text: 'Fits your 2019 Ford F-150' },
     });
@@ -238,9 +253,24 @@ describe('POST /v1/decide/product', () => {
       sku: 'NOPE-1',
       known: false,
       promise: null,
-      availability: { inStock: false, total: 0, warehouses: [] },
+      availability: { inStock: false, band: 'out', warehouses: [] },
     });
     expect(typeof r.body.decidedAt).toBe('string');
+    // A browser learns bands and when a parcel from each warehouse would arrive, not the counts.
+    const house = (p.availability as { warehouses: Record<string, unknown>[] }).warehouses[0];
+    expect(house).toEqual({
+      warehouse: 'wh-north',
+      band: 'in_stock',
+      eta: { p50: expect.any(String), p90: expect.any(String), carrier: 'dhl' },
+    });
+    expect(p.availability).not.toHaveProperty('total');
+    // The shop's server (a secret key) gets the counts.
+    const server = await call('POST', '/v1/decide/product', { key: writer, json: { skus: ['BRK-1001'], customer: { userId: 'u-1' } } });
+    expect(server.body.identity).toEqual({ status: 'server' });
+    expect((server.body.products as Record<string, unknown>[])[0]).toMatchObject({
+      availability: { inStock: true, band: 'in_stock', total: 12, warehouses: [{ warehouse: 'wh-north', onHand: 12, band: 'in_stock' }] },
+      fitment: { fits: true },
+    });
   });
 
   it('answers malformed bodies with problem+json and a pointer', async () => {
@@ -252,11 +282,83 @@ describe('POST /v1/decide/product', () => {
   });
 });
 
+describe('identity verification for publishable keys', () => {
+  const product = (customer: Record<string, string>) =>
+    call('POST', '/v1/decide/product', { key: pk, origin: SHOP, json: { skus: ['BRK-1001'], customer, placement: 'page' } });
+  const checkout = (customer?: Record<string, string>) =>
+    call('POST', '/v1/decide/checkout', {
+      key: pk,
+      origin: SHOP,
+      json: { cartId: 'c-1', region: 'DE', ...(customer ? { customer } : {}) },
+    });
+
+  it("treats a userId without a valid userHash as anonymous: no fitment for someone else's vehicle, and says why", async () => {
+    const tries: Record<string, string>[] = [
+      { userId: 'u-1' },
+      { userId: 'u-1', userHash: await hashOf('u-2') },
+      { userId: 'u-1', userHash: 'f'.repeat(64) },
+      { userId: 'u-1', userHash: 'not hex' },
+    ];
+    for (const customer of tries) {
+      const r = await product(customer);
+      expect(r.status).toBe(200);
+      expect((r.body.products as Record<string, unknown>[])[0]?.fitment).toBeNull();
+      const identity = r.body.identity as { status: string; reasons: string[] };
+      expect(identity.status).toBe('unverified');
+      expect(identity.reasons[0]).toMatch(customer.userHash === undefined ? /userHash is missing/ : /does not match/);
+    }
+    const ok = await product({ userId: 'u-1', userHash: await hashOf('u-1') });
+    expect((ok.body.products as Record<string, unknown>[])[0]?.fitment).toMatchObject({ text: 'Fits your 2019 Ford F-150' });
+  });
+
+  it('serves a guessed cart id as an unknown cart: no lines, offers, codes or survey of its owner', async () => {
+    const tries: (Record<string, string> | undefined)[] = [
+      undefined,
+      { anonymousId: 'visitor-1' },
+      { userId: 'u-1' },
+      // The owner's user id passed off as an anonymous id: it belongs to a signed-in customer.
+      { anonymousId: 'u-1' },
+      { userId: 'u-2', userHash: await hashOf('u-2'), anonymousId: 'u-1' },
+    ];
+    for (const customer of tries) {
+      const r = await checkout(customer);
+      expect(r.status).toBe(200);
+      expect(r.body.cart).toMatchObject({ cartId: 'c-1', known: false, value: 0, lines: [] });
+      expect(r.body.offers).toEqual([]);
+      expect(r.body.survey).toBeNull();
+      expect(JSON.stringify(r.body)).not.toContain('SORRY10');
+      expect(JSON.stringify(r.body.identity), JSON.stringify(customer)).toMatch(/cart c-1 is not this visitor's|signed-in customer/);
+    }
+    // The express lane is still recommended for the slow region: that is not the customer's.
+    const anon = await checkout({ anonymousId: 'visitor-1' });
+    expect((anon.body.shippingOptions as { id: string }[]).map((o) => o.id)).toEqual(['express', 'standard']);
+  });
+
+  it("serves an anonymous visitor's own cart to the anonymous id that filled it, and to no other", async () => {
+    await segment('/v1/track', {
+      anonymousId: 'anon-7f3a',
+      event: 'Product Added',
+      properties: { cart_id: 'c-anon', sku: 'BRK-1001', price: 49.9, quantity: 2 },
+    });
+    clock.advance(6000); // past the decision caches
+    const ask = (anonymousId: string) =>
+      call('POST', '/v1/decide/checkout', { key: pk, origin: SHOP, json: { cartId: 'c-anon', customer: { anonymousId } } });
+    const own = await ask('anon-7f3a');
+    expect(own.body.cart).toMatchObject({ known: true, lines: [{ sku: 'BRK-1001', quantity: 2 }] });
+    expect(own.body.identity).toEqual({ status: 'anonymous' });
+    expect((await ask('anon-other')).body.cart).toMatchObject({ known: false, lines: [] });
+  });
+});
+
 describe('POST /v1/decide/checkout and the survey it offers', () => {
   let token = '';
 
   it('recommends the express option a workflow offered for a cart on a delayed lane, and says why', async () => {
-    const r = await call('POST', '/v1/decide/checkout', { key: pk, origin: SHOP, json: { cartId: 'c-1', region: 'DE' } });
+    const r = await call('POST', '/v1/decide/checkout', {
+      key: pk,
+      origin: SHOP,
+      json: { cartId: 'c-1', region: 'DE', customer: { userId: 'u-1', userHash: await hashOf('u-1') } },
+    });
     expect(r.status).toBe(200);
     expect(r.body.cart).toMatchObject({ cartId: 'c-1', known: true, value: 49.9, lines: [{ sku: 'BRK-1001', quantity: 1 }] });
     const options = r.body.shippingOptions as Record<string, unknown>[];
@@ -272,10 +374,19 @@ describe('POST /v1/decide/checkout and the survey it offers', () => {
         why: expect.objectContaining({ workflow: 'late-express', signal: 'shipment.delayed' }),
       }),
     );
-    const survey = r.body.survey as { id: string; placement: string; token: string; why: { workflow: string; run: string } };
+    // The offer is for this verified customer's own cart: its code comes along.
+    expect(offers).toContainEqual(expect.objectContaining({ kind: 'discount', discountPercent: 10, code: 'SORRY10' }));
+    const survey = r.body.survey as { id: string; placement: string; token: string; why: Record<string, unknown> };
     expect(survey).toMatchObject({ id: 'what-stopped-you', placement: 'exit_intent', why: { workflow: 'late-express' } });
-    expect(survey.why.run).toEqual(expect.any(String));
+    // A browser gets the workflow and the signal, not the run id or the directive key.
+    expect(survey.why).toEqual({ workflow: 'late-express', run: null, signal: 'shipment.delayed' });
     token = survey.token;
+    // The shop's server sees the internals.
+    const server = await call('POST', '/v1/decide/checkout', { key: writer, json: { cartId: 'c-1', region: 'DE' } });
+    expect((server.body.survey as { why: { run: unknown; directive: unknown } }).why).toMatchObject({
+      run: expect.any(String),
+      directive: expect.any(String),
+    });
   });
 
   it('serves the survey in a locale, takes the answer with the token, and rejects one never shown', async () => {
@@ -401,7 +512,12 @@ describe('survey definitions over HTTP', () => {
     };
     expect((await call('PUT', '/v1/surveys/outlet-only', { key: admin, json: def })).status).toBe(201);
     clock.advance(60_000); // past the decision cache
-    const ask = { skus: ['BRK-1001'], customer: { userId: 'u-outlet' }, store: 'outlet', placement: 'page' };
+    const ask = {
+      skus: ['BRK-1001'],
+      customer: { userId: 'u-outlet', userHash: await hashOf('u-outlet') },
+      store: 'outlet',
+      placement: 'page',
+    };
     // The pk serves store "main": the browser cannot pick the outlet's audience.
     const browser = await call('POST', '/v1/decide/product', { key: pk, origin: SHOP, json: ask });
     expect(browser.status).toBe(200);
@@ -409,6 +525,49 @@ describe('survey definitions over HTTP', () => {
     // A server-side key names the store it renders for.
     const backend = await call('POST', '/v1/decide/product', { key: writer, json: ask });
     expect((backend.body.survey as { id: string } | null)?.id).toBe('outlet-only');
+  });
+});
+
+describe('recommendations', () => {
+  it("serves a recommend action's parts to the verified customer it was made for, and to no one who merely names them", async () => {
+    const fits = [{ make: 'Ford', model: 'F-150', year_from: 2015, year_to: 2020 }];
+    const products = [
+      { sku: 'BRK-1001', name: 'Front brake pads', price: 49.9, currency: 'EUR', fitment: fits },
+      { sku: 'BRK-2002', name: 'Front brake pads, ceramic', price: 69.9, currency: 'EUR', fitment: fits },
+    ];
+    expect((await call('PUT', '/v1/catalog', { key: admin, json: { products } })).status).toBe(200);
+    // What a workflow's `recommend` step does: through the outbox and the dispatcher.
+    const runId = 'run-garage-upsell';
+    await openOutbox(pw.store, clock).enqueue(pw.store.db, [
+      {
+        key: deterministicId('pitwall.action', runId, 'steps.0'),
+        runId,
+        workflowId: 'garage-upsell',
+        workflowVersion: 1,
+        stepPath: 'steps.0',
+        type: 'recommend',
+        params: { kind: 'upsell', sku: 'BRK-1001' },
+        customerId: 'u-1',
+        createdAtMs: clock.now(),
+      },
+    ]);
+    expect(await pw.dispatcher.tick()).toMatchObject({ completed: 1 });
+    clock.advance(11_000); // past the decision caches
+    const ask = (customer: Record<string, string>) =>
+      call('POST', '/v1/decide/product', { key: pk, origin: SHOP, json: { skus: ['BRK-1001'], customer } });
+    const mine = await ask({ userId: 'u-1', userHash: await hashOf('u-1') });
+    expect(mine.body.recommendations).toEqual([
+      {
+        sku: 'BRK-2002',
+        name: 'Front brake pads, ceramic',
+        price: 69.9,
+        reason: 'An upgrade for BRK-1001 that fits your 2019 Ford F-150',
+        fitsVehicle: true,
+        why: { workflow: 'garage-upsell', run: null, signal: null },
+      },
+    ]);
+    const others: Record<string, string>[] = [{ userId: 'u-1' }, { anonymousId: 'u-1' }, { userId: 'u-2', userHash: await hashOf('u-2') }];
+    for (const customer of others) expect((await ask(customer)).body.recommendations, JSON.stringify(customer)).toEqual([]);
   });
 });
 

@@ -23,6 +23,7 @@ import { riskCommands } from './risk.ts';
 import { secretsCommands } from './secrets.ts';
 import { startCommand } from './start.ts';
 import { stateCommands } from './state.ts';
+import { storefrontCommands } from './storefront.ts';
 import { workflowsCommands } from './workflows.ts';
 
 const program = new Command('pitwall').description('Pitwall: IoT signals → ecommerce actions').showHelpAfterError();
@@ -119,5 +120,6 @@ secretsCommands(program);
 actionsCommands(program);
 riskCommands(program);
 reportCommands(program);
+storefrontCommands(program);
 
 await program.parseAsync();

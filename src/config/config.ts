@@ -37,6 +37,14 @@ export interface Config {
    * carry an ingest write key for the shop's analytics, so anyone who can open them can send events.
    */
   demoShop: boolean;
+  /**
+   * Whose `X-Forwarded-For` to believe for the client address (`req.ip`, which rate limits use):
+   * `false` (default: the socket's address), `true` (any — only behind a proxy that overwrites
+   * it), a hop count, or a comma list of proxy addresses / CIDRs (Fastify's `trustProxy`).
+   */
+  trustProxy: boolean | number | string;
+  /** The URL shoppers and browsers use to reach Pitwall (behind a proxy); the demo shop binds its keys to its origin. */
+  publicUrl: string | undefined;
   /** A cart idle this long without an order is `cart.abandoned`. */
   cartAbandonMinutes: number;
   /**
@@ -76,6 +84,8 @@ const KEYS = {
   cartAbandonMinutes: 'PITWALL_CART_ABANDON_MINUTES',
   decide: 'PITWALL_DECIDE',
   demoShop: 'PITWALL_DEMO_SHOP',
+  trustProxy: 'PITWALL_TRUST_PROXY',
+  publicUrl: 'PITWALL_PUBLIC_URL',
   workflowsDir: 'PITWALL_WORKFLOWS_DIR',
   webhookAllow: 'PITWALL_WEBHOOK_ALLOW',
   smtpUrl: 'PITWALL_SMTP_URL',
@@ -175,6 +185,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!/^[A-Za-z0-9_-]+$/.test(shareGroup))
     problems.push(`${raw('mqttShareGroup').from}="${shareGroup}" may hold only letters, digits, _ and -`);
 
+  let trustProxy: boolean | number | string = false;
+  const tp = raw('trustProxy');
+  if (tp.value !== undefined) {
+    const v = tp.value.trim();
+    if (['on', 'true'].includes(v)) trustProxy = true;
+    else if (['off', 'false'].includes(v)) trustProxy = false;
+    else if (/^\d{1,2}$/.test(v)) trustProxy = Number(v);
+    else if (
+      v
+        .split(',')
+        .every((p) => /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(p.trim()) || ['loopback', 'linklocal', 'uniquelocal'].includes(p.trim()))
+    )
+      trustProxy = v;
+    else
+      problems.push(
+        `${tp.from}="${tp.value}" is not valid: expected off, on, a hop count, or proxy addresses / CIDRs like 10.0.0.0/8,127.0.0.1`,
+      );
+  }
+  const publicUrl = raw('publicUrl').value;
+  if (publicUrl !== undefined) {
+    let ok = false;
+    try {
+      const u = new URL(publicUrl);
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
+    } catch {
+      ok = false;
+    }
+    if (!ok) problems.push(`${raw('publicUrl').from}="${publicUrl}" must be an http(s) URL like https://pitwall.example.com`);
+  }
+
   const detectorsRaw = fileValues.detectors ?? {};
   let detectors: Record<string, unknown> = {};
   if (detectorsRaw === null || typeof detectorsRaw !== 'object' || Array.isArray(detectorsRaw))
@@ -216,6 +256,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     cartAbandonMinutes: int('cartAbandonMinutes', 30, 1, 100_000) as number,
     decide: onOff('decide', true),
     demoShop: onOff('demoShop', false),
+    trustProxy,
+    publicUrl,
     detectors,
     automation,
     storefront,

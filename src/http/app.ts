@@ -27,6 +27,9 @@ import { workflowsRoutes } from './routes/workflows.ts';
 
 const SEGMENT_PATHS = /^\/v1\/(batch|track|identify|page|alias)(\?|$)/;
 
+/** Trust the nearest `n` proxies (a hop count; Fastify's types take it only as a function). */
+const hops = (n: number) => (_address: string, hop: number) => hop < n;
+
 export function buildApp(d: HttpDeps): FastifyInstance {
   const app: FastifyInstance = Fastify({
     // Per-request lines are info-level; the server logs warnings and errors only.
@@ -34,6 +37,8 @@ export function buildApp(d: HttpDeps): FastifyInstance {
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    // req.ip: the socket's address unless PITWALL_TRUST_PROXY says which proxies' X-Forwarded-For to believe.
+    trustProxy: typeof d.trustProxy === 'number' ? hops(d.trustProxy) : (d.trustProxy ?? false),
     ajv: { customOptions: { removeAdditional: false } },
   });
 

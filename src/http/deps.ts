@@ -22,6 +22,10 @@ export interface HttpDeps {
   clockSpeed?: number;
   /** Serve the demo shop at /demo/shop (`PITWALL_DEMO_SHOP`, on with `pitwall start --demo`). */
   demoShop?: boolean;
+  /** Fastify's `trustProxy` (`PITWALL_TRUST_PROXY`): decides `req.ip`, which rate limits use. Default false. */
+  trustProxy?: boolean | number | string;
+  /** `PITWALL_PUBLIC_URL`: the origin the demo shop binds its keys to (else the server's own address). */
+  publicUrl?: string | undefined;
   logger: Logger;
   /** The Decide stage when this process runs it (`PITWALL_DECIDE`); read routes work without it. */
   state?: { caughtUp(seq: number): Promise<void> } | undefined;

@@ -2,6 +2,7 @@
  * Browser access to the storefront routes: publishable keys bound to origins, CORS, and rate
  * limits per IP and per key (token buckets on the injected clock).
  */
+import ipaddr from 'ipaddr.js';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../core/index.ts';
 import { AppError } from '../core/index.ts';
@@ -46,6 +47,8 @@ export interface AccessSettings {
   responsesPerIp: RateLimit;
   /** How long the set of allowed origins is cached (ms). */
   originsTtlMs: number;
+  /** Addresses (or keys) each bucket set remembers; the least recently seen is forgotten beyond it. */
+  maxTracked: number;
 }
 
 export const DEFAULT_ACCESS_SETTINGS: AccessSettings = {
@@ -53,9 +56,29 @@ export const DEFAULT_ACCESS_SETTINGS: AccessSettings = {
   perKey: { perSecond: 2000, burst: 5000 },
   responsesPerIp: { perSecond: 0.2, burst: 10 },
   originsTtlMs: 5000,
+  maxTracked: 100_000,
 };
 
-/** Token buckets by name, refilled from the clock; the map is bounded (oldest names forgotten). */
+/**
+ * The rate-limit bucket of a client address: IPv4 as is (an IPv4-mapped IPv6 address too), IPv6
+ * by its /64 — one subscriber usually holds a whole /64, so per-address buckets would let one
+ * client spray 2^64 addresses. Anything unparseable is its own bucket.
+ */
+export function addressBucket(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  const a = ipaddr.parse(ip);
+  if (a.kind() === 'ipv4') return a.toString();
+  const v6 = a as ipaddr.IPv6;
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
+  const p = v6.parts;
+  return `${[p[0], p[1], p[2], p[3]].map((x) => (x ?? 0).toString(16)).join(':')}::/64`;
+}
+
+/**
+ * Token buckets by name, refilled from the clock. A bounded LRU: a Map kept in recency order (a
+ * hit moves its name to the end), so a spray of new names evicts the least recently seen, never
+ * grows past `maxNames`, and a busy client's bucket stays.
+ */
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
 
@@ -79,12 +102,19 @@ export class TokenBuckets {
     } else {
       b.tokens = Math.min(this.limit.burst, b.tokens + (Math.max(0, now - b.atMs) / 1000) * this.limit.perSecond);
       b.atMs = now;
+      this.buckets.delete(name);
+      this.buckets.set(name, b);
     }
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return undefined;
     }
     return this.limit.perSecond > 0 ? Math.max(1, Math.ceil((1 - b.tokens) / this.limit.perSecond)) : 3600;
+  }
+
+  /** How many names are remembered now. */
+  get size(): number {
+    return this.buckets.size;
   }
 }
 
@@ -111,9 +141,10 @@ export class StorefrontAccess {
     settings: Partial<AccessSettings> = {},
   ) {
     this.settings = { ...DEFAULT_ACCESS_SETTINGS, ...settings };
-    this.ipBuckets = new TokenBuckets(clock, this.settings.perIp);
-    this.keyBuckets = new TokenBuckets(clock, this.settings.perKey);
-    this.responseBuckets = new TokenBuckets(clock, this.settings.responsesPerIp);
+    const max = this.settings.maxTracked;
+    this.ipBuckets = new TokenBuckets(clock, this.settings.perIp, max);
+    this.keyBuckets = new TokenBuckets(clock, this.settings.perKey, max);
+    this.responseBuckets = new TokenBuckets(clock, this.settings.responsesPerIp, max);
   }
 
   /** Whether some publishable key allows `origin` (for preflights, where the key is unknown). */
@@ -129,9 +160,9 @@ export class StorefrontAccess {
     this.origins = undefined;
   }
 
-  /** The per-IP limit, before the key is looked up. */
+  /** The per-IP limit, before the key is looked up; `ip` is Fastify's `req.ip` (which `trustProxy` decides). */
   limitIp(ip: string): void {
-    const wait = this.ipBuckets.take(ip);
+    const wait = this.ipBuckets.take(addressBucket(ip));
     if (wait !== undefined) throw limited('from this address', wait);
   }
 
@@ -148,7 +179,7 @@ export class StorefrontAccess {
 
   /** The spam limit on survey responses and impressions per IP. */
   limitResponses(ip: string): void {
-    const wait = this.responseBuckets.take(ip);
+    const wait = this.responseBuckets.take(addressBucket(ip));
     if (wait !== undefined) throw limited('sending survey responses from this address', wait);
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Directive, DirectiveType } from '../act/index.ts';
-import { type ContactPolicySettings, checkContact } from '../automate/index.ts';
+import type { ContactPolicySettings } from '../automate/index.ts';
 import { fitsVehicle, getProducts, type Lane, listLanes, type Product, type Vehicle } from '../catalog/index.ts';
 import { type Clock, isoTime } from '../core/index.ts';
 import {
@@ -23,10 +23,10 @@ import type { Database } from '../store/index.ts';
 import { TtlCache } from './cache.ts';
 import { DirectiveSnapshot, directiveWhy, type Why } from './directives.ts';
 import type { CheckoutRequest, CustomerRef, ProductRequest } from './requests.ts';
-import { compileAudience } from './surveys/audience.ts';
-import type { PlacementType } from './surveys/definition.ts';
+import { offerSurvey, type SurveyOfferDeps } from './surveys/offer.ts';
 import type { SurveyStore } from './surveys/store.ts';
 import type { SurveyTokens } from './surveys/token.ts';
+import { type BrowserViewSettings, codeVisible, DEFAULT_BROWSER_VIEW, SERVER_VIEWER, stockBand, type Viewer, whyFor } from './viewer.ts';
 
 export interface DecideSettings {
   /** Catalogue rows, lanes, lane windows (ms). */
@@ -39,6 +39,8 @@ export interface DecideSettings {
   slowLaneReliability: number;
   /** How long a survey token is valid (ms). */
   surveyTokenTtlMs: number;
+  /** What a publishable key's answers include (stock as bands or exact counts). */
+  browser: BrowserViewSettings;
 }
 
 export const DEFAULT_DECIDE_SETTINGS: DecideSettings = {
@@ -47,6 +49,7 @@ export const DEFAULT_DECIDE_SETTINGS: DecideSettings = {
   customerTtlMs: 5000,
   slowLaneReliability: 0.8,
   surveyTokenTtlMs: 86_400_000,
+  browser: DEFAULT_BROWSER_VIEW,
 };
 
 export const SLOW_LANE_NOTE = 'This route has been slower than usual';
@@ -68,6 +71,8 @@ interface CustomerView {
   known: boolean;
   vehicles: Vehicle[];
   orders: number;
+  /** Why a browser's anonymous id was not used. */
+  note?: string;
 }
 
 const day = (ms: number) => isoTime(ms).slice(0, 10);
@@ -82,6 +87,29 @@ function vehicleOf(v: unknown): Vehicle | undefined {
 }
 
 const vehicleName = (v: Vehicle) => `${v.year} ${v.make} ${v.model}`;
+
+function vehiclesOf(traits: Record<string, unknown>): Vehicle[] {
+  return [traits.vehicle, ...(Array.isArray(traits.vehicles) ? traits.vehicles : [])]
+    .map(vehicleOf)
+    .filter((v): v is Vehicle => v !== undefined);
+}
+
+const NOBODY: CustomerView = { id: undefined, known: false, vehicles: [], orders: 0 };
+
+/** How a decision says whose it is: `server` (secret key), or a publishable key's check, with what was left out and why. */
+export interface IdentityAnswer {
+  status: 'server' | 'verified' | 'anonymous' | 'unverified';
+  reasons?: string[];
+}
+
+function identityAnswer(viewer: Viewer, more: string[] = []): IdentityAnswer {
+  if (viewer.kind === 'server') return { status: 'server' };
+  const reasons = [
+    ...(viewer.identity.status === 'unverified' ? [`${viewer.identity.reason}; answered as for an anonymous visitor`] : []),
+    ...more,
+  ];
+  return { status: viewer.identity.status, ...(reasons.length > 0 ? { reasons } : {}) };
+}
 
 /** One way to ship a cart, as the checkout answer lists them. */
 export interface ShippingOption {
@@ -132,6 +160,10 @@ export class Decider {
     this.directives = new DirectiveSnapshot(d.db, d.clock, live);
   }
 
+  private surveyDeps(): SurveyOfferDeps {
+    return { ...this.d, tokenTtlMs: this.settings.surveyTokenTtlMs };
+  }
+
   /** Forgets every cached row (tests, or after an import in this process). */
   invalidate(): void {
     for (const c of [this.products, this.stock, this.lanes, this.windows, this.customers, this.fitment]) c.clear();
@@ -141,17 +173,47 @@ export class Decider {
   private async customer(ref: CustomerRef | undefined): Promise<CustomerView> {
     const given = ref?.userId ?? ref?.anonymousId;
     if (given === undefined) return { id: undefined, known: false, vehicles: [], orders: 0 };
-    return this.customers.through(`${ref?.userId ?? ''}\u001f${ref?.anonymousId ?? ''}`, async () => {
+    return this.customers.through(`s\u001f${ref?.userId ?? ''}\u001f${ref?.anonymousId ?? ''}`, async () => {
       let id: string | undefined;
       for (const raw of [ref?.userId, ref?.anonymousId])
         if (raw !== undefined && id === undefined) id = await resolveCustomerId(this.d.db, raw);
       const c = id === undefined ? undefined : await getCustomer(this.d.db, id);
-      const t = c?.traits ?? {};
-      const vehicles = [t.vehicle, ...(Array.isArray(t.vehicles) ? t.vehicles : [])]
-        .map(vehicleOf)
-        .filter((v): v is Vehicle => v !== undefined);
-      return { id: id ?? given, known: c !== undefined, vehicles, orders: c?.orders.length ?? 0 };
+      return { id: id ?? given, known: c !== undefined, vehicles: vehiclesOf(c?.traits ?? {}), orders: c?.orders.length ?? 0 };
     });
+  }
+
+  /**
+   * The customer a decision is for. A secret key's ids are resolved as given. A browser's are
+   * proven or not used: a verified userId is resolved; otherwise only the anonymous id, as itself —
+   * its own anonymous profile is used, but never a profile it resolves or belongs to that has a
+   * user id (holding someone's anonymous id must not reveal the signed-in customer).
+   */
+  private async principal(ref: CustomerRef | undefined, viewer: Viewer): Promise<CustomerView> {
+    if (viewer.kind === 'server') return this.customer(ref);
+    if (viewer.identity.status === 'verified') return this.customer({ userId: viewer.identity.userId });
+    const anon = viewer.anonymousId;
+    if (anon === undefined) return NOBODY;
+    return this.customers.through(`b\u001f${anon}`, async () => {
+      const id = await resolveCustomerId(this.d.db, anon);
+      if (id === undefined) return { id: anon, known: false, vehicles: [], orders: 0 }; // a visitor the graph has not seen yet
+      const c = id === anon ? await getCustomer(this.d.db, anon) : undefined;
+      if (c === undefined || c.userIds.length > 0)
+        return { ...NOBODY, note: 'the anonymous id belongs to a signed-in customer: send their userId and userHash' };
+      return { id: anon, known: true, vehicles: vehiclesOf(c.traits), orders: c.orders.length };
+    });
+  }
+
+  /**
+   * Whether a browser may see this cart: its customer is the request's anonymous id (the widget
+   * holds it) or resolves to the verified user. Cart ids can be guessed; these two cannot.
+   */
+  private async owns(viewer: Viewer, who: CustomerView, cart: Cart): Promise<boolean> {
+    if (viewer.kind === 'server') return true;
+    const owner = cart.customer;
+    if (owner === undefined) return false;
+    if (viewer.anonymousId !== undefined && who.id === viewer.anonymousId && owner === viewer.anonymousId) return true;
+    if (viewer.identity.status !== 'verified' || who.id === undefined) return false;
+    return owner === viewer.identity.userId || owner === who.id || (await resolveCustomerId(this.d.db, owner)) === who.id;
   }
 
   private async lanesTo(destination: string): Promise<Lane[]> {
@@ -203,20 +265,23 @@ export class Decider {
     return parts.join('; ');
   }
 
-  async decideProduct(req: ProductRequest) {
+  /** A product-page decision; `viewer` says who asks (a browser gets what ADR 0018 allows it). */
+  async decideProduct(req: ProductRequest, viewer: Viewer = SERVER_VIEWER) {
     const now = this.d.clock.now();
     const [products, stock, who] = await Promise.all([
       this.products.many(req.skus, (m) => getProducts(this.d.db, m), null),
       this.stock.many(req.skus, (m) => availability(this.d.db, m), null),
-      this.customer(req.customer),
+      this.principal(req.customer, viewer),
     ]);
+    const bands = viewer.kind === 'browser' && this.settings.browser.stock === 'bands';
+    const lowAt = this.settings.browser.lowStockAt;
     const destination = req.region ?? req.postalCode;
     const lanes = destination === undefined ? [] : await this.lanesTo(destination);
     const directives = await this.directives.matching({
       customerId: who.id,
       skus: req.skus,
       region: req.region,
-      types: ['storefront.message', 'survey.show'],
+      types: ['storefront.message', 'survey.show', 'recommendation'],
     });
     const out = [];
     for (const sku of req.skus) {
@@ -227,7 +292,7 @@ export class Decider {
           known: false,
           name: null,
           price: null,
-          availability: { inStock: false, total: 0, warehouses: [] },
+          availability: { inStock: false, band: 'out', ...(bands ? {} : { total: 0 }), warehouses: [] },
           promise: null,
           fitment: null,
           messages: [],
@@ -256,22 +321,29 @@ export class Decider {
           messages.push({
             text: String(dv.payload.text ?? ''),
             kind: String(dv.payload.kind ?? 'info'),
-            why: await directiveWhy(this.d.db, this.d.clock, dv),
+            why: whyFor(viewer, await directiveWhy(this.d.db, this.d.clock, dv)),
           });
+      const houses = [];
+      for (const w of warehouses) {
+        const eta = await this.etaFrom(lanes, w.warehouse, now);
+        const band = stockBand(w.onHand ?? 0, lowAt);
+        houses.push(bands ? { warehouse: w.warehouse, band, eta } : { ...w, band, eta });
+      }
+      if (bands) why.push(`stock shown as bands: low at ${lowAt} or fewer`);
       out.push({
         sku,
         known: true,
         name: p.name,
         price: p.price,
         currency: p.currency ?? null,
-        availability: { inStock: total > 0, total, warehouses },
+        availability: { inStock: total > 0, band: stockBand(total, lowAt), ...(bands ? {} : { total }), warehouses: houses },
         promise,
         fitment,
         messages,
         why,
       });
     }
-    const survey = await this.surveyFor(directives, who, {
+    const survey = await offerSurvey(this.surveyDeps(), directives, who, {
       placement: req.placement ?? (req.page?.type === 'confirmation' ? 'post_purchase' : 'page'),
       pageType: req.page?.type ?? 'product',
       pageUrl: req.page?.url,
@@ -279,7 +351,70 @@ export class Decider {
       store: req.store,
       cart: undefined,
     });
-    return { products: out, survey, decidedAt: isoTime(now) };
+    return {
+      products: out,
+      recommendations: await this.recommendations(directives, who, viewer),
+      survey: survey === null ? null : { ...survey, why: whyFor(viewer, survey.why) },
+      identity: identityAnswer(viewer, who.note !== undefined ? [who.note] : []),
+      decidedAt: isoTime(now),
+    };
+  }
+
+  /**
+   * The `recommendation` directives (the `recommend` action) for this customer, first come first,
+   * one entry per SKU: a customer-scoped one needs the principal (a browser's proven customer).
+   * Whether each still fits is checked against the customer's vehicle now (else the one it was made for).
+   */
+  private async recommendations(directives: Directive[], who: CustomerView, viewer: Viewer) {
+    const out: { sku: string; name: string | null; price: number | null; reason: string; fitsVehicle: boolean | null; why: Why }[] = [];
+    if (who.id === undefined) return out;
+    const seen = new Set<string>();
+    for (const dv of directives) {
+      if (dv.type !== 'recommendation' || dv.customerId === undefined) continue;
+      const p = dv.payload as { kind?: unknown; vehicle?: unknown; for_sku?: unknown; products?: unknown };
+      const vehicle = who.vehicles[0] ?? vehicleOf(p.vehicle);
+      const kind = p.kind === 'upsell' ? 'An upgrade' : p.kind === 'crosssell' ? 'Goes with it' : 'A replacement';
+      const why = whyFor(viewer, await directiveWhy(this.d.db, this.d.clock, dv));
+      for (const item of Array.isArray(p.products) ? (p.products as Record<string, unknown>[]) : []) {
+        const sku = typeof item?.sku === 'string' ? item.sku : undefined;
+        if (sku === undefined || seen.has(sku) || out.length >= 10) continue;
+        seen.add(sku);
+        const fits =
+          vehicle === undefined
+            ? null
+            : await this.fitment.through(`${sku}\u001f${vehicleName(vehicle)}\u001f${vehicle.engine ?? ''}`, () =>
+                fitsVehicle(this.d.db, sku, vehicle),
+              );
+        out.push({
+          sku,
+          name: typeof item.name === 'string' ? item.name : null,
+          price: typeof item.price === 'number' ? item.price : null,
+          reason: `${kind}${typeof p.for_sku === 'string' ? ` for ${p.for_sku}` : ''}${vehicle && fits ? ` that fits your ${vehicleName(vehicle)}` : ''}`,
+          fitsVehicle: fits,
+          why,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** The fastest default-service lane with a window among `lanes` (express only when nothing else). */
+  private async bestLane(lanes: Lane[]): Promise<LaneView | undefined> {
+    const standard = lanes.filter((l) => l.attributes.service === undefined || l.attributes.service === 'standard');
+    let best: LaneView | undefined;
+    for (const l of standard.length > 0 ? standard : lanes) {
+      const v = await this.laneView(l);
+      if (v.p50Offset === undefined || v.p90Offset === undefined) continue;
+      if (best === undefined || v.p50Offset < (best.p50Offset as number)) best = v;
+    }
+    return best;
+  }
+
+  /** When a parcel from this warehouse would arrive (dates), when a region was given and a lane from it has a window. */
+  private async etaFrom(lanes: Lane[], warehouse: string, now: number) {
+    const best = await this.bestLane(lanes.filter((l) => l.origin === warehouse));
+    if (best?.p50Offset === undefined || best.p90Offset === undefined) return null;
+    return { p50: day(now + best.p50Offset), p90: day(now + best.p90Offset), carrier: best.lane.carrierId };
   }
 
   private async promiseFor(lanes: Lane[], warehouses: { warehouse: string; onHand: number | null }[], now: number, why: string[]) {
@@ -290,14 +425,7 @@ export class Decider {
     const stocked = new Set(warehouses.filter((w) => (w.onHand ?? 0) > 0).map((w) => w.warehouse));
     const fromStock = stocked.size === 0 ? lanes : lanes.filter((l) => stocked.has(l.origin));
     // The promise is for the default service: express lanes only when there is nothing else.
-    const standard = fromStock.filter((l) => l.attributes.service === undefined || l.attributes.service === 'standard');
-    const candidates = standard.length > 0 ? standard : fromStock;
-    let best: LaneView | undefined;
-    for (const l of candidates) {
-      const v = await this.laneView(l);
-      if (v.p50Offset === undefined) continue;
-      if (best === undefined || v.p50Offset < (best.p50Offset as number)) best = v;
-    }
+    const best = await this.bestLane(fromStock);
     if (best === undefined || best.p50Offset === undefined || best.p90Offset === undefined) {
       why.push('no delivery promise: the lanes from the stocking warehouses have no transit data yet');
       return null;
@@ -321,14 +449,27 @@ export class Decider {
     return { vehicle: vehicleName(v), fits, text: fits ? `Fits your ${vehicleName(v)}` : `Does not fit your ${vehicleName(v)}` };
   }
 
-  async decideCheckout(req: CheckoutRequest) {
+  /** A checkout decision; a browser sees the cart only when it owns it (see `owns`). */
+  async decideCheckout(req: CheckoutRequest, viewer: Viewer = SERVER_VIEWER) {
     const now = this.d.clock.now();
-    const [cart, who] = await Promise.all([getCart(this.d.db, req.cartId), this.customer(req.customer)]);
-    const customer = who.id === undefined && cart?.customer !== undefined ? await this.customer({ userId: cart.customer }) : who;
+    const [found, who] = await Promise.all([getCart(this.d.db, req.cartId), this.principal(req.customer, viewer)]);
+    const notes = who.note !== undefined ? [who.note] : [];
+    let cart = found;
+    if (found !== undefined && !(await this.owns(viewer, who, found))) {
+      cart = undefined;
+      notes.push(
+        `cart ${req.cartId} is not this visitor's (its customer is neither the verified user nor this anonymous id): answered as an unknown cart`,
+      );
+    }
+    const customer =
+      viewer.kind === 'server' && who.id === undefined && cart?.customer !== undefined
+        ? await this.customer({ userId: cart.customer })
+        : who;
     const skus = cart ? Object.keys(cart.lines) : [];
     const directives = await this.directives.matching({
       customerId: customer.id,
-      cartId: req.cartId,
+      // A browser's cart-scoped directives only for its own cart (and none for an unknown one: it may yet become someone's).
+      cartId: viewer.kind === 'server' || cart !== undefined ? req.cartId : undefined,
       ...(skus.length > 0 ? { skus } : {}),
       region: req.region,
       types: ['checkout.offer', 'storefront.message', 'survey.show'],
@@ -337,7 +478,7 @@ export class Decider {
     const messages = [];
     let expressOffer: { why: Why; expiresAt: string } | undefined;
     for (const dv of directives) {
-      const why = await directiveWhy(this.d.db, this.d.clock, dv);
+      const why = whyFor(viewer, await directiveWhy(this.d.db, this.d.clock, dv));
       const expiresAt = isoTime(dv.expiresAtMs);
       if (dv.type === 'storefront.message')
         messages.push({ text: String(dv.payload.text ?? ''), kind: String(dv.payload.kind ?? 'info'), why });
@@ -364,7 +505,7 @@ export class Decider {
           kind: 'discount',
           ...(p.discount.percent !== undefined ? { discountPercent: p.discount.percent } : {}),
           ...(p.discount.amount !== undefined ? { discountAmount: p.discount.amount, currency: p.discount.currency ?? null } : {}),
-          ...(p.discount.code !== undefined ? { code: p.discount.code } : {}),
+          ...(p.discount.code !== undefined && codeVisible(viewer, dv, customer.id, cart?.cartId) ? { code: p.discount.code } : {}),
           expiresAt,
           why,
         });
@@ -372,7 +513,7 @@ export class Decider {
         offers.push({ id: `${dv.key}:message`, kind: 'message', text: p.message, expiresAt, why });
     }
     const shippingOptions = await this.shippingOptions(cart, skus, req.region ?? req.postalCode, now, expressOffer);
-    const survey = await this.surveyFor(directives, customer, {
+    const survey = await offerSurvey(this.surveyDeps(), directives, customer, {
       placement: 'exit_intent',
       pageType: 'checkout',
       pageUrl: undefined,
@@ -394,7 +535,8 @@ export class Decider {
       shippingOptions,
       offers,
       messages,
-      survey,
+      survey: survey === null ? null : { ...survey, why: whyFor(viewer, survey.why) },
+      identity: identityAnswer(viewer, notes),
       decidedAt: isoTime(now),
     };
   }
@@ -474,96 +616,6 @@ export class Decider {
       if (express === undefined) expressOption.why.push('recommended: the standard lane is slower than usual');
     } else if (options[0]) options[0].recommended = true;
     return options;
-  }
-
-  private async surveyFor(
-    directives: Directive[],
-    who: CustomerView,
-    at: {
-      placement: PlacementType | 'page';
-      pageType: string;
-      pageUrl: string | undefined;
-      region: string | undefined;
-      store: string | undefined;
-      cart: Cart | undefined;
-    },
-  ) {
-    const now = this.d.clock.now();
-    const all = await this.d.surveys.all();
-    // 1. A workflow asked for it (survey.show): already passed the contact policy when it ran.
-    const asked = directives.filter((dv) => dv.type === 'survey.show' && all.has(String(dv.payload.survey)));
-    const placementOf = (dv: Directive): PlacementType => {
-      const p = String(dv.payload.placement ?? 'next_page_view');
-      return p === 'exit_intent' ? 'exit_intent' : p === 'post_purchase' ? 'post_purchase' : 'page';
-    };
-    const dv = asked.find((x) => placementOf(x) === at.placement) ?? asked[0];
-    if (dv !== undefined) {
-      const id = String(dv.payload.survey);
-      const placement = placementOf(dv);
-      const { token } = await this.d.tokens.sign({
-        s: id,
-        ...(who.id !== undefined ? { c: who.id } : {}),
-        ...(dv.cartId !== undefined ? { cart: dv.cartId } : at.cart ? { cart: at.cart.cartId } : {}),
-        p: placement,
-        e: Math.min(dv.expiresAtMs, now + this.settings.surveyTokenTtlMs),
-        d: dv.key,
-      });
-      return { id, placement, token, why: await directiveWhy(this.d.db, this.d.clock, dv) };
-    }
-    // 2. A survey with an automatic placement whose audience matches, if the contact policy allows.
-    if (who.id === undefined) return null;
-    for (const s of all.values()) {
-      const def = s.definition;
-      const pl = def.placements.find(
-        (p) =>
-          p.auto === true &&
-          p.type === at.placement &&
-          (p.pageTypes === undefined || p.pageTypes.length === 0 || p.pageTypes.includes(at.pageType)),
-      );
-      if (pl === undefined) continue;
-      if (def.audience !== undefined) {
-        const c = compileAudience(def.audience);
-        const facts = {
-          page_type: at.pageType,
-          page_url: at.pageUrl ?? '',
-          placement: at.placement,
-          region: at.region ?? '',
-          store: at.store ?? '',
-          customer_known: who.known,
-          customer_vehicles: who.vehicles.length,
-          customer_orders: who.orders,
-          cart_value: at.cart?.value ?? 0,
-        };
-        if (!c.ok || !c.matches(facts)) continue;
-      }
-      const verdict = await checkContact(this.d.db, this.d.policy, {
-        customerId: who.id,
-        channel: 'survey',
-        purpose: def.purpose ?? 'service',
-        workflowId: 'storefront',
-        atMs: now,
-      });
-      if (verdict.verdict !== 'allow') continue;
-      const { token } = await this.d.tokens.sign({
-        s: def.id,
-        c: who.id,
-        ...(at.cart ? { cart: at.cart.cartId } : {}),
-        p: pl.type,
-        e: now + this.settings.surveyTokenTtlMs,
-      });
-      return {
-        id: def.id,
-        placement: pl.type,
-        token,
-        why: {
-          workflow: null,
-          run: null,
-          signal: null,
-          rule: `survey ${def.id}: automatic ${pl.type} placement${def.audience ? `, audience ${def.audience}` : ''}`,
-        },
-      };
-    }
-    return null;
   }
 }
 

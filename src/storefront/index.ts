@@ -9,6 +9,9 @@
  * - **publishable key**: a `pk_…` key that is safe in a browser: storefront routes only, bound to origins.
  * - **survey token**: signed proof that a decide answer offered a survey to a customer; a response needs one.
  * - **impression**: the widget showed a survey (counts against the contact policy's `survey` channel).
+ * - **identity secret**: a store's server-side secret; `userHash = HMAC-SHA256(secret, userId)` proves a
+ *   browser's userId. **Principal**: whom a browser's decision is for — a verified user, else its own
+ *   anonymous id (never resolved to a signed-in customer), else nobody.
  */
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
@@ -19,13 +22,23 @@ import { listShipments } from '../state/index.ts';
 import type { Database, Store } from '../store/index.ts';
 import { type AccessSettings, StorefrontAccess } from './access.ts';
 import { Decider, type DecideSettings } from './decide.ts';
+import { IdentitySecrets } from './identity.ts';
 import type { SurveyServices } from './surveys/responses.ts';
 import { SurveyStore, seedBuiltinSurveys } from './surveys/store.ts';
 import { SurveyTokens, type TokenClaims } from './surveys/token.ts';
 
-export { type AccessSettings, DEFAULT_ACCESS_SETTINGS, parseOrigins, type RateLimit, StorefrontAccess, TokenBuckets } from './access.ts';
-export { DEFAULT_DECIDE_SETTINGS, Decider, type DecideSettings, SLOW_LANE_NOTE } from './decide.ts';
+export {
+  type AccessSettings,
+  addressBucket,
+  DEFAULT_ACCESS_SETTINGS,
+  parseOrigins,
+  type RateLimit,
+  StorefrontAccess,
+  TokenBuckets,
+} from './access.ts';
+export { DEFAULT_DECIDE_SETTINGS, Decider, type DecideSettings, type IdentityAnswer, SLOW_LANE_NOTE } from './decide.ts';
 export type { Why } from './directives.ts';
+export { DEFAULT_STORE, hashMatches, type IdentityCheck, IdentitySecrets, userHash } from './identity.ts';
 export { type CheckoutRequest, type CustomerRef, type ProductRequest, parseCheckoutRequest, parseProductRequest } from './requests.ts';
 export { type ParsedStorefrontSettings, parseStorefrontSettings } from './settings.ts';
 export { type Bundle, bundleWidget, staticText, WIDGET_CSS } from './shop/bundle.ts';
@@ -50,9 +63,10 @@ export {
   submitResponse,
   validateAnswers,
 } from './surveys/responses.ts';
-export { type SurveyResults, surveyCsv, surveyResults } from './surveys/results.ts';
+export { type ResultsRange, type SurveyResults, surveyCsv, surveyResponseStats, surveyResults } from './surveys/results.ts';
 export { type StoredSurvey, SurveyStore, seedBuiltinSurveys } from './surveys/store.ts';
 export { SurveyTokens, type TokenClaims } from './surveys/token.ts';
+export { type BrowserViewSettings, DEFAULT_BROWSER_VIEW, SERVER_VIEWER, type StockBand, stockBand, type Viewer } from './viewer.ts';
 
 export interface StorefrontSettings {
   access?: Partial<AccessSettings>;
@@ -62,6 +76,8 @@ export interface StorefrontSettings {
 export interface Storefront {
   access: StorefrontAccess;
   decider: Decider;
+  /** Each store's identity secret: proves a browser's userId (ADR 0018). */
+  identity: IdentitySecrets;
   surveys: SurveyStore;
   services: SurveyServices;
   /** The IoT context recorded with a response: the delayed shipments of its cart's SKUs or its order. */
@@ -109,6 +125,7 @@ export async function createStorefront(opts: {
   return {
     access: new StorefrontAccess(db, clock, opts.settings?.access),
     decider,
+    identity: new IdentitySecrets(db, clock),
     surveys,
     services: { db, clock, log: opts.log, surveys, tokens },
     close: () => read.close(),

@@ -3,6 +3,8 @@ import { AppError } from '../core/index.ts';
 
 export interface CustomerRef {
   userId?: string;
+  /** `hex(HMAC-SHA256(store identity secret, userId))`: proves `userId` for a publishable key (ADR 0018). */
+  userHash?: string;
   anonymousId?: string;
 }
 
@@ -48,10 +50,15 @@ function optString(o: Obj, k: string, pointer: string, max = 200): string | unde
 function customer(v: unknown): CustomerRef | undefined {
   if (v === undefined) return undefined;
   const o = object(v, '/customer', '{"userId": "u_1"} or {"anonymousId": "…"}');
-  onlyKnown(o, ['userId', 'anonymousId'], '/customer');
+  onlyKnown(o, ['userId', 'userHash', 'anonymousId'], '/customer');
   const userId = optString(o, 'userId', '/customer');
+  const userHash = optString(o, 'userHash', '/customer', 128);
   const anonymousId = optString(o, 'anonymousId', '/customer');
-  return { ...(userId !== undefined ? { userId } : {}), ...(anonymousId !== undefined ? { anonymousId } : {}) };
+  return {
+    ...(userId !== undefined ? { userId } : {}),
+    ...(userHash !== undefined ? { userHash } : {}),
+    ...(anonymousId !== undefined ? { anonymousId } : {}),
+  };
 }
 
 function common(o: Obj) {

@@ -18,8 +18,10 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
  *     per_ip: { per_second: 20, burst: 100 }
  *     per_key: { per_second: 2000, burst: 5000 }
  *     responses_per_ip: { per_second: 0.2, burst: 10 }
+ *     max_tracked: 100000      # addresses remembered per bucket set (least recently seen forgotten)
  *   cache: { reference_ms: 10000, live_ms: 1000 }
  *   slow_lane_reliability: 0.8
+ *   publishable: { stock: bands, low_stock_at: 5 }   # what publishable keys' answers include
  * ```
  */
 export function parseStorefrontSettings(raw: unknown): ParsedStorefrontSettings {
@@ -51,8 +53,14 @@ export function parseStorefrontSettings(raw: unknown): ParsedStorefrontSettings 
       access.perIp = limit(rl.per_ip, 'per_ip', access.perIp);
       access.perKey = limit(rl.per_key, 'per_key', access.perKey);
       access.responsesPerIp = limit(rl.responses_per_ip, 'responses_per_ip', access.responsesPerIp);
+      const max = rl.max_tracked;
+      if (max !== undefined) {
+        if (typeof max !== 'number' || !Number.isInteger(max) || max < 100 || max > 10_000_000)
+          problems.push('storefront.rate_limits.max_tracked must be a whole number from 100 to 10000000');
+        else access.maxTracked = max;
+      }
       for (const k of Object.keys(rl))
-        if (!['per_ip', 'per_key', 'responses_per_ip'].includes(k)) problems.push(`storefront.rate_limits.${k} is unknown`);
+        if (!['per_ip', 'per_key', 'responses_per_ip', 'max_tracked'].includes(k)) problems.push(`storefront.rate_limits.${k} is unknown`);
     }
     const cache = r.cache;
     if (cache !== undefined && !isObj(cache)) problems.push('storefront.cache must be an object');
@@ -73,9 +81,27 @@ export function parseStorefrontSettings(raw: unknown): ParsedStorefrontSettings 
       if (typeof slow !== 'number' || slow < 0 || slow > 1) problems.push('storefront.slow_lane_reliability must be a share from 0 to 1');
       else decide.slowLaneReliability = slow;
     }
+    const pub = r.publishable;
+    if (pub !== undefined && !isObj(pub)) problems.push('storefront.publishable must be an object');
+    else if (pub !== undefined) {
+      const browser = { ...decide.browser };
+      if (pub.stock !== undefined) {
+        if (pub.stock !== 'bands' && pub.stock !== 'exact') problems.push('storefront.publishable.stock must be bands or exact');
+        else browser.stock = pub.stock;
+      }
+      const low = pub.low_stock_at;
+      if (low !== undefined) {
+        if (typeof low !== 'number' || !Number.isInteger(low) || low < 0 || low > 1_000_000)
+          problems.push('storefront.publishable.low_stock_at must be a whole number ≥ 0');
+        else browser.lowStockAt = low;
+      }
+      for (const k of Object.keys(pub))
+        if (k !== 'stock' && k !== 'low_stock_at') problems.push(`storefront.publishable.${k} is unknown (known: stock, low_stock_at)`);
+      decide.browser = browser;
+    }
     for (const k of Object.keys(r))
-      if (!['rate_limits', 'cache', 'slow_lane_reliability'].includes(k))
-        problems.push(`storefront.${k} is unknown (known: rate_limits, cache, slow_lane_reliability)`);
+      if (!['rate_limits', 'cache', 'slow_lane_reliability', 'publishable'].includes(k))
+        problems.push(`storefront.${k} is unknown (known: rate_limits, cache, slow_lane_reliability, publishable)`);
   }
   if (problems.length > 0)
     throw new AppError('PW_CONFIG_INVALID', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, {

@@ -122,6 +122,19 @@ it('reads the storefront settings section with one message per bad value', () =>
   const e = appError(() => parseStorefrontSettings({ rate_limits: { per_ip: { per_second: -1 } }, cache: { live_ms: 'x' }, nope: 1 }));
   expect(e.code).toBe('PW_CONFIG_INVALID');
   expect((e.extra as { problems: string[] }).problems).toHaveLength(3);
+  const ok = parseStorefrontSettings({ rate_limits: { max_tracked: 500 }, publishable: { stock: 'exact', low_stock_at: 2 } });
+  expect(ok.access.maxTracked).toBe(500);
+  expect(ok.decide.browser).toEqual({ stock: 'exact', lowStockAt: 2 });
+  expect(parseStorefrontSettings({}).decide.browser).toEqual({ stock: 'bands', lowStockAt: 5 });
+  const bad = appError(() =>
+    parseStorefrontSettings({ rate_limits: { max_tracked: 5 }, publishable: { stock: 'counts', low_stock_at: -1, codes: true } }),
+  );
+  expect((bad.extra as { problems: string[] }).problems).toEqual([
+    'storefront.rate_limits.max_tracked must be a whole number from 100 to 10000000',
+    'storefront.publishable.stock must be bands or exact',
+    'storefront.publishable.low_stock_at must be a whole number ≥ 0',
+    'storefront.publishable.codes is unknown (known: stock, low_stock_at)',
+  ]);
 });
 
 describeEachBackend('storefront storage', (make) => {

@@ -205,4 +205,22 @@ describe.skipIf(!chromiumAvailable())('the demo shop in Chromium', () => {
     expect(w.consoleErrors).toEqual([]);
     await page.close();
   });
+
+  it("shows a shopper signed in with ?customer= their vehicle's fitment: the shop's backend signs the id for the widget", async () => {
+    await call('POST', '/v1/identify', {
+      userId: 'cust-anna',
+      messageId: 'identify-anna',
+      traits: { vehicle: { make: 'Ford', model: 'F-150', year: 2019 } },
+    });
+    await settle();
+    const { page, w } = await open(`/demo/shop/product/${SKU}?customer=cust-anna`);
+    const decided = page.waitForResponse((r) => r.url().endsWith('/v1/decide/product'));
+    await page.locator('.decision .fits').waitFor();
+    await expect(page.locator('.decision .fits').textContent()).resolves.toBe('Fits your 2019 Ford F-150');
+    expect(((await (await decided).json()) as { identity: unknown }).identity).toEqual({ status: 'verified' });
+    expect(w.violations).toEqual([]);
+    expect(w.pageErrors).toEqual([]);
+    expect(w.consoleErrors).toEqual([]);
+    await page.close();
+  });
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../src/govern/index.ts';
+import { IdentitySecrets, userHash } from '../../src/storefront/index.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import {
   ARTIFACTS,
@@ -96,6 +97,17 @@ describe.skipIf(!chromiumAvailable())('the widget in Chromium', () => {
       type: 'text/html',
       headers: { 'content-security-policy': csp },
     };
+    // A signed-in shopper: the shop's server renders their id and its HMAC into the tag (and a forged one).
+    const { secret } = await new IdentitySecrets(server.pw.store.db, server.pw.clock).show('main');
+    for (const [route, hash] of [
+      ['/signed-in', userHash(secret, 'cust-anna')],
+      ['/forged', userHash(secret, 'cust-bob')],
+    ] as const)
+      routes[route] = {
+        body: hostPage(`${pitwall}/widget.js`, `data-user-id="cust-anna" data-user-hash="${hash}"`).replace('{{key}}', pk.key),
+        type: 'text/html',
+        headers: { 'content-security-policy': csp },
+      };
     chrome = await launchChromium();
   });
   afterAll(async () => {
@@ -112,6 +124,26 @@ describe.skipIf(!chromiumAvailable())('the widget in Chromium', () => {
     await page.goto(url);
     return { page, w };
   };
+
+  it("sends the shop server's user hash from data-user-hash, so the decision is the signed-in customer's", async () => {
+    for (const [route, status] of [
+      ['/signed-in', 'verified'],
+      ['/forged', 'unverified'],
+    ] as const) {
+      const page = await chrome.browser.newPage();
+      page.setDefaultTimeout(10_000);
+      const w = await watch(page);
+      const sent = page.waitForRequest((r) => r.url().endsWith('/v1/decide/product'));
+      await page.goto(`${host.origin}${route}`);
+      expect((await sent).postDataJSON()).toMatchObject({
+        customer: { userId: 'cust-anna', userHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      });
+      await page.waitForFunction('window.decisions.length > 0');
+      expect(await page.evaluate('window.decisions[0].identity.status')).toBe(status);
+      expect(w.violations).toEqual([]);
+      await page.close();
+    }
+  });
 
   it('opens the survey on exit intent; a keyboard alone completes it; the answer shows in the results; no CSP violation', async () => {
     const { page, w } = await open(`${host.origin}/`);

@@ -6,7 +6,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/index.ts';
 import type { ApiKey } from '../../govern/index.ts';
-import { parseCheckoutRequest, parseProductRequest, type Storefront } from '../../storefront/index.ts';
+import {
+  type CustomerRef,
+  DEFAULT_STORE,
+  parseCheckoutRequest,
+  parseProductRequest,
+  SERVER_VIEWER,
+  type Storefront,
+  type Viewer,
+} from '../../storefront/index.ts';
 import type { HttpDeps } from '../deps.ts';
 
 /** The routes a publishable key may call (besides GET /widget.js, which needs no key). */
@@ -90,12 +98,24 @@ export function decideRoutes(app: FastifyInstance, d: HttpDeps): void {
   storefrontCors(app, sf);
   app.post('/v1/decide/product', async (req) => {
     const key = await storefrontKey(d, sf, req);
-    return sf.decider.decideProduct(withKeyStore(key, parseProductRequest(jsonBody(req.body))));
+    const r = withKeyStore(key, parseProductRequest(jsonBody(req.body)));
+    return sf.decider.decideProduct(r, await viewerOf(sf, key, r.customer));
   });
   app.post('/v1/decide/checkout', async (req) => {
     const key = await storefrontKey(d, sf, req);
-    return sf.decider.decideCheckout(withKeyStore(key, parseCheckoutRequest(jsonBody(req.body))));
+    const r = withKeyStore(key, parseCheckoutRequest(jsonBody(req.body)));
+    return sf.decider.decideCheckout(r, await viewerOf(sf, key, r.customer));
   });
+}
+
+/**
+ * Who asks: a server-side key is trusted as it names its customer; a publishable key's userId
+ * counts only with a valid userHash for the key's store (ADR 0018).
+ */
+async function viewerOf(sf: Storefront, key: ApiKey, customer: CustomerRef | undefined): Promise<Viewer> {
+  if (!key.scopes.includes('publishable')) return SERVER_VIEWER;
+  const identity = await sf.identity.check(key.store ?? DEFAULT_STORE, customer?.userId, customer?.userHash);
+  return { kind: 'browser', identity, anonymousId: customer?.anonymousId };
 }
 
 /**

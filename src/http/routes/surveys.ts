@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/index.ts';
-import { recordImpression, resolveLocale, submitResponse, surveyCsv, surveyResults } from '../../storefront/index.ts';
+import { recordImpression, resolveLocale, submitResponse, surveyCsv, surveyResponseStats, surveyResults } from '../../storefront/index.ts';
 import { requireScope } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
 import { jsonBody, storefrontKey } from './decide.ts';
@@ -30,12 +30,16 @@ export function surveysRoutes(app: FastifyInstance, d: HttpDeps): void {
   app.get('/v1/surveys', async (req) => {
     await requireScope(d.keys, req, 'read');
     const all = await sf.surveys.all();
+    const stats = await surveyResponseStats(d.store.db);
     return {
       surveys: [...all.values()].map((s) => ({
         ...s.definition,
         version: s.version,
         source: s.source,
         updatedAt: new Date(s.updatedAt).toISOString(),
+        // For the dashboard's list: how many responses, and when the last came.
+        responses: stats.get(s.definition.id)?.responses ?? 0,
+        lastResponseAt: stats.get(s.definition.id)?.lastResponseAt ?? null,
       })),
     };
   });
@@ -75,18 +79,23 @@ export function surveysRoutes(app: FastifyInstance, d: HttpDeps): void {
     return reply.code(r.duplicate ? 200 : 201).send({ id: r.id, duplicate: r.duplicate });
   });
 
-  app.get<{ Params: { id: string }; Querystring: { format?: string } }>('/v1/surveys/:id/results', async (req, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { format?: string; days?: string } }>('/v1/surveys/:id/results', async (req, reply) => {
     await requireScope(d.keys, req, 'read');
     const s = await find(req.params.id);
     const format = req.query.format ?? 'json';
+    // `days`: only the last N days (of the server's clock); none = all responses.
+    const days = req.query.days === undefined || req.query.days === '' ? undefined : Number(req.query.days);
+    if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 3660))
+      throw new AppError('PW_QUERY_INVALID', 'days must be a whole number from 1 to 3660', { pointer: '/days' });
+    const range = days === undefined ? {} : { sinceMs: d.clock.now() - days * 86_400_000 };
     if (format === 'csv') {
-      const csv = await surveyCsv(d.store.db, s.definition);
+      const csv = await surveyCsv(d.store.db, s.definition, range);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${s.definition.id}-responses.csv"`)
         .send(csv);
     }
     if (format !== 'json') throw new AppError('PW_QUERY_INVALID', 'format must be json or csv', { pointer: '/format' });
-    return surveyResults(d.store.db, s.definition);
+    return surveyResults(d.store.db, s.definition, range);
   });
 }

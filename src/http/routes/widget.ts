@@ -43,5 +43,5 @@ export function widgetRoutes(app: FastifyInstance, d: HttpDeps): void {
   });
 
   // Its pages carry an ingest write key (the shop's analytics): only where a demo is wanted.
-  if (d.demoShop) demoShopRoutes(app, { db: d.store.db, clock: d.clock, logger: d.logger });
+  if (d.demoShop) demoShopRoutes(app, { db: d.store.db, clock: d.clock, logger: d.logger, publicUrl: d.publicUrl });
 }

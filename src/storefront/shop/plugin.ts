@@ -7,21 +7,64 @@
  *
  * Keys: on the first page view from an origin, this process creates a publishable key bound to
  * that origin and an ingest write key (named "demo shop (automatic) …"), after revoking the ones an earlier
- * run left; at most MAX_ORIGINS origins per process.
+ * run left; at most MAX_ORIGINS origins per process. The origin is never taken from the request's
+ * `Host` header: it is the configured public URL (`PITWALL_PUBLIC_URL`), else this server's own
+ * address as the connection reached it — the `Host` header only picks `localhost` over `127.0.0.1`
+ * for a loopback connection, so a forged header can neither mint keys for another origin nor use up
+ * MAX_ORIGINS.
+ *
+ * Sign-in: `?customer=<id>` signs the shopper in as anyone (a demo has no passwords), and
+ * `/demo/shop/api/identity` signs that id with store `main`'s identity secret as a shop's server
+ * would. So while the demo shop is on, store `main`'s identity proof is only as good as this.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import ipaddr from 'ipaddr.js';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { getProduct, listLanes, listProducts, type Product } from '../../catalog/index.ts';
 import { AppError, type Clock } from '../../core/index.ts';
 import { createKey, listKeys, revokeKey } from '../../govern/index.ts';
 import type { Database } from '../../store/index.ts';
+import { IdentitySecrets } from '../identity.ts';
 import { bundle, SHOP_ENTRY, staticText } from './bundle.ts';
 
 export interface DemoShopDeps {
   db: Kysely<Database>;
   clock: Clock;
   logger: Logger;
+  /** `PITWALL_PUBLIC_URL`: the origin shoppers use (behind a proxy); else the server's own address. */
+  publicUrl?: string | undefined;
+}
+
+/** The store the demo shop's publishable key serves (and whose identity secret signs its shoppers). */
+const SHOP_STORE = 'main';
+
+const originOf = (url: string): string | undefined => {
+  try {
+    const o = new URL(url).origin;
+    return o === 'null' ? undefined : o;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The origin the shop's pages are for: the configured public URL, else the address this connection
+ * reached (the socket's, not the `Host` header's). On a loopback address the header may pick one of
+ * the loopback names of the same port (`localhost`, `127.0.0.1`, `[::1]`), as browsers send them.
+ */
+export function shopOrigin(req: FastifyRequest, publicUrl: string | undefined): string | undefined {
+  if (publicUrl !== undefined) return originOf(publicUrl);
+  const local = req.socket?.localAddress;
+  const port = req.socket?.localPort;
+  if (local === undefined || port === undefined || !ipaddr.isValid(local)) return undefined;
+  const addr = ipaddr.process(local);
+  const own = originOf(`http://${addr.kind() === 'ipv6' ? `[${addr.toString()}]` : addr.toString()}:${port}`);
+  if (addr.range() !== 'loopback') return own;
+  const loopback = [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`].map(originOf);
+  const host = req.headers.host;
+  const asked = typeof host === 'string' && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host) ? originOf(`http://${host.toLowerCase()}`) : undefined;
+  return asked !== undefined && loopback.includes(asked) ? asked : own;
 }
 
 interface ShopKeys {
@@ -71,7 +114,7 @@ export function demoShopRoutes(app: FastifyInstance, d: DemoShopDeps): void {
         name: `${KEY_NAME} publishable ${origin}`,
         scopes: ['publishable'],
         origins: [origin],
-        store: 'main',
+        store: SHOP_STORE,
       });
       const write = await createKey(d.db, d.clock, { name: `${KEY_NAME} write key ${origin}`, scopes: ['ingest'] });
       d.logger.info({ origin, publishable: publishable.info.id, write: write.info.id }, 'demo shop keys created');
@@ -86,8 +129,7 @@ export function demoShopRoutes(app: FastifyInstance, d: DemoShopDeps): void {
   };
 
   const page = (name: keyof typeof PAGES & string) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const host = req.host;
-    const origin = /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host) ? `${req.protocol}://${host}`.toLowerCase() : undefined;
+    const origin = shopOrigin(req, d.publicUrl);
     const keys = origin ? await keysFor(origin).catch(() => undefined) : undefined;
     const html = (await staticText(SHELL))
       .replaceAll('{{title}}', esc(PAGES[name] ?? ''))
@@ -148,6 +190,24 @@ export function demoShopRoutes(app: FastifyInstance, d: DemoShopDeps): void {
     async (req) => {
       const products = await listProducts(d.db, { q: req.query.q, category: req.query.category, limit: 48 });
       return { products: products.map(productWire) };
+    },
+  );
+  // The shop's server signs its signed-in shopper's id for the widget (a real shop renders it into the page).
+  const identity = new IdentitySecrets(d.db, d.clock);
+  app.get<{ Querystring: { user: string } }>(
+    '/demo/shop/api/identity',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { user: { type: 'string', minLength: 1, maxLength: 200 } },
+          required: ['user'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => {
+      return { userId: req.query.user, userHash: await identity.sign(SHOP_STORE, req.query.user) };
     },
   );
   // Where the shop delivers: the destinations of the catalogue's lanes (regions such as DE-BY).

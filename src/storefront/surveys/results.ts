@@ -44,27 +44,31 @@ interface Row {
   created_ms: number;
 }
 
-async function rowsOf(db: Kysely<Database>, surveyId: string): Promise<Row[]> {
-  const rows = await db
+/** A time window of responses (and impressions): from `sinceMs` on; none = all. */
+export interface ResultsRange {
+  sinceMs?: number;
+}
+
+async function rowsOf(db: Kysely<Database>, surveyId: string, range: ResultsRange = {}): Promise<Row[]> {
+  let q = db
     .selectFrom('survey_responses')
     .select(['id', 'customer_id', 'cart_id', 'order_id', 'placement', 'answers', 'created_ms'])
-    .where('survey_id', '=', surveyId)
-    .orderBy('created_ms', 'desc')
-    .orderBy('id')
-    .limit(MAX_ROWS)
-    .execute();
+    .where('survey_id', '=', surveyId);
+  if (range.sinceMs !== undefined) q = q.where('created_ms', '>=', range.sinceMs);
+  const rows = await q.orderBy('created_ms', 'desc').orderBy('id').limit(MAX_ROWS).execute();
   return rows.map((r) => ({ ...r, created_ms: Number(r.created_ms) }));
 }
 
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 
-export async function surveyResults(db: Kysely<Database>, def: SurveyDefinition): Promise<SurveyResults> {
-  const rows = await rowsOf(db, def.id);
-  const imp = await db
+export async function surveyResults(db: Kysely<Database>, def: SurveyDefinition, range: ResultsRange = {}): Promise<SurveyResults> {
+  const rows = await rowsOf(db, def.id, range);
+  let impQ = db
     .selectFrom('survey_impressions')
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.count<number>('dismissed_ms').as('d')])
-    .where('survey_id', '=', def.id)
-    .executeTakeFirst();
+    .where('survey_id', '=', def.id);
+  if (range.sinceMs !== undefined) impQ = impQ.where('shown_ms', '>=', range.sinceMs);
+  const imp = await impQ.executeTakeFirst();
   const impressions = Number(imp?.n ?? 0);
   const parsed = rows.map((r) => ({ r, answers: new Map((JSON.parse(r.answers) as Answer[]).map((a) => [a.question, a.value])) }));
   const questions = def.questions.map((q): QuestionResult => {
@@ -122,8 +126,8 @@ function spreadsheetSafe(text: string): string {
 }
 
 /** One row per response, one column per question (multiple choice joined with `|`). */
-export async function surveyCsv(db: Kysely<Database>, def: SurveyDefinition): Promise<string> {
-  const rows = await rowsOf(db, def.id);
+export async function surveyCsv(db: Kysely<Database>, def: SurveyDefinition, range: ResultsRange = {}): Promise<string> {
+  const rows = await rowsOf(db, def.id, range);
   const header = ['response_id', 'created_at', 'customer', 'cart_id', 'order_id', 'placement', ...def.questions.map((q) => q.id)];
   const records = rows.map((r) => {
     const answers = new Map((JSON.parse(r.answers) as Answer[]).map((a) => [a.question, a.value]));
@@ -142,4 +146,21 @@ export async function surveyCsv(db: Kysely<Database>, def: SurveyDefinition): Pr
     ];
   });
   return toCsv([header, ...records]);
+}
+
+/** Per survey: how many responses and when the last came (for the survey list). */
+export async function surveyResponseStats(
+  db: Kysely<Database>,
+): Promise<Map<string, { responses: number; lastResponseAt: string | null }>> {
+  const rows = await db
+    .selectFrom('survey_responses')
+    .select((eb) => ['survey_id', eb.fn.countAll<number>().as('n'), eb.fn.max('created_ms').as('last')])
+    .groupBy('survey_id')
+    .execute();
+  return new Map(
+    rows.map((r) => [
+      r.survey_id,
+      { responses: Number(r.n), lastResponseAt: r.last === null || r.last === undefined ? null : new Date(Number(r.last)).toISOString() },
+    ]),
+  );
 }

@@ -6,7 +6,8 @@
  * page, and when Pitwall cannot be reached it does nothing at all.
  *
  * Attributes: data-key (publishable key, required), data-store, data-locale, data-api (Pitwall's
- * origin; default: where the script came from), data-anonymous-id, data-user-id, data-region,
+ * origin; default: where the script came from), data-anonymous-id, data-user-id, data-user-hash
+ * (the shop server's HMAC of the user id; without it the user id is not believed), data-region,
  * data-postal-code, data-exit-sensitivity (px from the top, default 20), data-min-time (seconds
  * on the page before exit intent counts, default 3), data-scroll-speed (px/ms, default 1.5).
  */
@@ -46,7 +47,7 @@ function findScript(): HTMLScriptElement | null {
 
 class Widget {
   private page: PageContext = {};
-  private readonly customer: { userId?: string; anonymousId: string };
+  private readonly customer: { userId?: string; userHash?: string; anonymousId: string };
   private readonly listeners: DecisionListener[] = [];
   private last: Decision | undefined;
   private offer: SurveyOffer | undefined;
@@ -62,6 +63,7 @@ class Widget {
   ) {
     this.customer = { anonymousId: anonymousId(data.anonymousId) };
     if (data.userId) this.customer.userId = data.userId;
+    if (data.userId && data.userHash) this.customer.userHash = data.userHash;
   }
 
   handle(cmd: unknown): void {
@@ -71,8 +73,12 @@ class Widget {
       this.page = { ...(arg as PageContext) };
       bg(this.decide());
     } else if (name === 'identify' && arg && typeof arg === 'object') {
-      const userId = (arg as { userId?: unknown }).userId;
-      if (typeof userId === 'string' && userId) this.customer.userId = userId;
+      const { userId, userHash } = arg as { userId?: unknown; userHash?: unknown };
+      if (typeof userId === 'string' && userId) {
+        this.customer.userId = userId;
+        if (typeof userHash === 'string' && userHash) this.customer.userHash = userHash;
+        else delete this.customer.userHash;
+      }
     } else if (name === 'showSurvey' && typeof arg === 'string') {
       if (this.offer?.id === arg) bg(this.show(this.offer));
       else this.wanted.add(arg);

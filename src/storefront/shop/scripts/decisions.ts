@@ -39,8 +39,23 @@ export function availabilityBadge(p: Obj | undefined): HTMLElement | null {
   if (p.known === false) return h('span', { class: 'badge no' }, 'Not sold here');
   const a = obj(p.availability);
   if (!a) return null;
+  if (a.band === 'low') return h('span', { class: 'badge warn' }, 'Only a few left');
   if (a.inStock === true) return h('span', { class: 'badge' }, `In stock${num(a.total) !== undefined ? ` (${a.total})` : ''}`);
   return h('span', { class: 'badge no' }, 'Out of stock');
+}
+
+const BANDS: Record<string, string> = { in_stock: 'In stock', low: 'Only a few left', out: 'Out of stock' };
+
+/** A warehouse's stock as the answer gives it: a count (secret keys, or `stock: exact`) or a band (publishable keys). */
+function stockText(w: Obj): string {
+  const n = num(w.onHand);
+  if (n !== undefined) return String(n);
+  return BANDS[str(w.band) ?? ''] ?? '—';
+}
+
+function etaText(w: Obj): string {
+  const eta = obj(w.eta);
+  return (eta ? windowText(eta.p50, eta.p90) : undefined) ?? '—';
 }
 
 export function productDecision(p: Obj | undefined): HTMLElement {
@@ -66,19 +81,42 @@ export function productDecision(p: Obj | undefined): HTMLElement {
   }
   const houses = arr(obj(p.availability)?.warehouses);
   if (houses.length > 0) {
-    const rows = houses.map((w) => h('tr', {}, h('td', {}, str(w.warehouse) ?? ''), h('td', {}, String(num(w.onHand) ?? 0))));
+    const rows = houses.map((w) => h('tr', {}, h('td', {}, str(w.warehouse) ?? ''), h('td', {}, stockText(w)), h('td', {}, etaText(w))));
     box.append(
       h(
         'table',
         { class: 'stock' },
         h('caption', { class: 'sr-only' }, 'Stock by warehouse'),
-        h('thead', {}, h('tr', {}, h('th', {}, 'Warehouse'), h('th', {}, 'On hand'))),
+        h('thead', {}, h('tr', {}, h('th', {}, 'Warehouse'), h('th', {}, 'Stock'), h('th', {}, 'Delivery from here'))),
         h('tbody', {}, ...rows),
       ),
     );
   }
   box.append(messages(p.messages));
   return box;
+}
+
+/** Parts a workflow recommended for the signed-in shopper's vehicle (`recommendations` of a product answer), as links. */
+export function recommendations(decision: unknown): HTMLElement | null {
+  const list = arr(obj(decision)?.recommendations).filter((r) => str(r.sku));
+  if (list.length === 0) return null;
+  return h(
+    'div',
+    { class: 'recommendations', 'data-decision': 'recommendations' },
+    h('h2', {}, 'Recommended for your vehicle'),
+    h(
+      'ul',
+      {},
+      ...list.map((r) =>
+        h(
+          'li',
+          {},
+          h('a', { href: `/demo/shop/product/${encodeURIComponent(str(r.sku) ?? '')}` }, str(r.name) ?? str(r.sku) ?? ''),
+          str(r.reason) ? h('span', { class: 'muted' }, ` — ${str(r.reason)}`) : null,
+        ),
+      ),
+    ),
+  );
 }
 
 export function messages(list: unknown): DocumentFragment {

@@ -6,7 +6,7 @@
 import { h } from '../../widget/dom.ts';
 import { flush, identify, page as pageEvent, track } from './analytics.ts';
 import { type Cart, cartValue, clearCart, getCart, newOrderId, saveCart, shopper } from './cart.ts';
-import { availabilityBadge, decidedProduct, money, productDecision, shippingOptions } from './decisions.ts';
+import { availabilityBadge, decidedProduct, money, productDecision, recommendations, shippingOptions } from './decisions.ts';
 
 interface ShopProduct {
   sku: string;
@@ -138,7 +138,11 @@ async function product(): Promise<void> {
       h('aside', {}, h('div', { class: 'panel' }, h('p', { class: 'price' }, money(p.price, p.currency)), add), decision),
     ),
   );
-  pitwall('onDecision', (d: unknown) => decision.replaceChildren(productDecision(decidedProduct(d, p.sku))));
+  pitwall('onDecision', (d: unknown) => {
+    decision.replaceChildren(productDecision(decidedProduct(d, p.sku)));
+    const more = recommendations(d);
+    if (more) decision.append(more);
+  });
   pitwall('page', { type: 'product', skus: [p.sku] });
 }
 
@@ -269,18 +273,25 @@ function order(): void {
 
 const pages: Record<string, () => void | Promise<void>> = { catalogue, product, cart, checkout, order };
 
-try {
+/**
+ * A signed-in shopper's id goes to the widget with the userHash the shop's server signs it with
+ * (a real shop renders it into the page; this demo, whose sign-in is `?customer=`, asks its backend).
+ */
+async function signIn(userId: string): Promise<void> {
+  identify(userId);
+  const signed = await getJson<{ userHash?: string }>(`/demo/shop/api/identity?user=${encodeURIComponent(userId)}`);
+  pitwall('identify', { userId, ...(signed?.userHash ? { userHash: signed.userHash } : {}) });
+  const v = document.getElementById('vehicle');
+  if (v) v.textContent = `Signed in as ${userId}`;
+}
+
+async function start(): Promise<void> {
   const who = shopper();
-  if (who.userId) {
-    identify(who.userId);
-    pitwall('identify', { userId: who.userId });
-    const v = document.getElementById('vehicle');
-    if (v) v.textContent = `Signed in as ${who.userId}`;
-  }
+  if (who.userId) await signIn(who.userId);
   updateCartCount();
   pageEvent(document.title);
   const run = pages[document.body.dataset.page ?? ''];
-  if (run) Promise.resolve(run()).catch(() => show(h('h1', {}, 'Something went wrong'), h('p', {}, 'Please reload the page.')));
-} catch {
-  // a broken shop page still shows its shell
+  if (run) await run();
 }
+
+start().catch(() => show(h('h1', {}, 'Something went wrong'), h('p', {}, 'Please reload the page.')));

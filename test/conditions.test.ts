@@ -101,4 +101,37 @@ describe('conditions over HTTP', () => {
     const repeated = await call('GET', '/v1/conditions?kind=device.silent&kind=quality.degraded', reader);
     expect(repeated).toMatchObject({ status: 400, json: { code: 'PW_QUERY_INVALID', pointer: '/kind' } });
   });
+
+  it('is cleared by hand by an admin; a recurrence opens a new condition', async () => {
+    const t0 = clock.now();
+    await reading('cold-9', 4.1);
+    await fireAt(t0 + 16 * MIN);
+    const open = (await call('GET', '/v1/conditions?kind=device.silent&key=cold-9', reader)).json.conditions as { id: string }[];
+    expect(open).toHaveLength(1);
+    const id = open[0]?.id as string;
+    expect((await call('POST', `/v1/conditions/${id}/clear`, reader, {})).status).toBe(403);
+    expect((await call('POST', '/v1/conditions/nope/clear', admin, {})).json).toMatchObject({ code: 'PW_CONDITION_NOT_FOUND' });
+    const cleared = await call('POST', `/v1/conditions/${id}/clear`, admin, { note: 'sensor swapped' });
+    expect(cleared.status).toBe(200);
+    expect(cleared.json).toMatchObject({ id, status: 'cleared', note: 'sensor swapped' });
+    expect(cleared.json.cleared_at).not.toBeNull();
+    const events = await pw.log.query({ type: 'condition.cleared', order: 'asc', limit: 10 });
+    expect(events.map((e) => e.event.data)).toEqual([{ condition_id: id, by: expect.stringMatching(/^key:/), note: 'sensor swapped' }]);
+    expect(cleared.json.cleared_event_id).toBe(events[0]?.event.id);
+    // Clearing again appends nothing; acknowledging a cleared one changes nothing.
+    expect((await call('POST', `/v1/conditions/${id}/clear`, admin, {})).json).toMatchObject({ status: 'cleared' });
+    expect((await call('POST', `/v1/conditions/${id}/acknowledge`, admin, {})).json).toMatchObject({
+      status: 'cleared',
+      acknowledged_at: null,
+    });
+    expect(await pw.log.query({ type: 'condition.cleared', order: 'asc', limit: 10 })).toHaveLength(1);
+    // The device reports, then falls silent again: a new condition, the cleared one stays cleared.
+    clock.advance(MIN);
+    await reading('cold-9', 4.2);
+    await fireAt(clock.now() + 16 * MIN);
+    const again = (await call('GET', '/v1/conditions?kind=device.silent&key=cold-9', reader)).json.conditions as { id: string }[];
+    expect(again).toHaveLength(1);
+    expect(again[0]?.id).not.toBe(id);
+    expect((await call('GET', `/v1/conditions/${id}`, reader)).json).toMatchObject({ status: 'cleared', note: 'sensor swapped' });
+  });
 });

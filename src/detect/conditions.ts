@@ -25,6 +25,8 @@ import type { Database } from '../store/index.ts';
 import { type ConditionRule, type Db, dataOf, eventTimeMs, type Projection, type Severity } from './framework.ts';
 
 export const CONDITION_ACKNOWLEDGED = 'condition.acknowledged';
+/** A person cleared an open condition by hand (a false alarm, or handled outside Pitwall). */
+export const CONDITION_CLEARED = 'condition.cleared';
 export type ConditionStatus = 'raised' | 'acknowledged' | 'cleared';
 const OPEN: ConditionStatus[] = ['raised', 'acknowledged'];
 
@@ -60,10 +62,11 @@ export function createConditionsProjection(rules: readonly ConditionRule[]): Pro
   return {
     name: 'conditions',
     tables: ['conditions', 'condition_terminals'],
-    handles: (e) => byType.has(e.type) || e.type === CONDITION_ACKNOWLEDGED,
+    handles: (e) => byType.has(e.type) || e.type === CONDITION_ACKNOWLEDGED || e.type === CONDITION_CLEARED,
     async apply(db, events) {
       for (const le of events) {
         if (le.event.type === CONDITION_ACKNOWLEDGED) await acknowledge(db, le);
+        else if (le.event.type === CONDITION_CLEARED) await clearByHand(db, le);
         else for (const rule of byType.get(le.event.type) ?? []) await applyRule(db, rule, le);
       }
     },
@@ -184,6 +187,29 @@ async function acknowledge(db: Db, le: LoggedEvent): Promise<void> {
     .execute();
 }
 
+/**
+ * A clear by hand closes the condition now; if the detector raises the same (kind, key) again
+ * later, that opens a new condition — as an alarm cleared in ThingsBoard comes back when the fault
+ * recurs. The note (if any) replaces the acknowledgement's.
+ */
+async function clearByHand(db: Db, le: LoggedEvent): Promise<void> {
+  const d = dataOf(le.event);
+  if (typeof d.condition_id !== 'string') return;
+  const row = await db.selectFrom('conditions').selectAll().where('id', '=', d.condition_id).executeTakeFirst();
+  if (!row || le.seq <= Number(row.updated_seq) || !OPEN.includes(row.status as ConditionStatus)) return;
+  await db
+    .updateTable('conditions')
+    .set({
+      status: 'cleared',
+      cleared_ms: eventTimeMs(le.event),
+      cleared_event_id: le.event.id,
+      ...(typeof d.note === 'string' ? { note: d.note } : {}),
+      updated_seq: le.seq,
+    })
+    .where('id', '=', row.id)
+    .execute();
+}
+
 export interface ConditionQuery {
   /** `open` means raised or acknowledged. */
   status?: ConditionStatus | 'open' | undefined;
@@ -216,11 +242,27 @@ export async function getCondition(db: Db, id: string): Promise<Condition | unde
 
 /** The `condition.acknowledged` event for an acknowledgement by `by` (a key id or a person). */
 export function acknowledgementEvent(conditionIdValue: string, by: string, note: string | undefined, atMs: number, id: string): CloudEvent {
+  return conditionEvent(CONDITION_ACKNOWLEDGED, conditionIdValue, by, note, atMs, id);
+}
+
+/** The `condition.cleared` event for a clear by hand by `by`. */
+export function clearanceEvent(conditionIdValue: string, by: string, note: string | undefined, atMs: number, id: string): CloudEvent {
+  return conditionEvent(CONDITION_CLEARED, conditionIdValue, by, note, atMs, id);
+}
+
+function conditionEvent(
+  type: string,
+  conditionIdValue: string,
+  by: string,
+  note: string | undefined,
+  atMs: number,
+  id: string,
+): CloudEvent {
   return {
     specversion: '1.0',
     id,
     source: 'pitwall:api/conditions',
-    type: CONDITION_ACKNOWLEDGED,
+    type,
     time: isoTime(atMs),
     datacontenttype: 'application/json',
     data: { condition_id: conditionIdValue, by, ...(note !== undefined ? { note } : {}) },

@@ -18,6 +18,8 @@ export function openTimerStore(store: Store, clock: Clock): TimerStore {
 export {
   acknowledgementEvent,
   CONDITION_ACKNOWLEDGED,
+  CONDITION_CLEARED,
+  clearanceEvent,
   type Condition,
   type ConditionQuery,
   type ConditionStatus,

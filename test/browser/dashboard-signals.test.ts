@@ -139,7 +139,7 @@ describe.skipIf(!chromiumAvailable())('dashboard signals in Chromium', () => {
     const { page, watched } = await openAt('/signals/conditions', d.reader);
     await poll(() => page.getByTestId('conditions-table').locator('tbody tr').count()).toBeGreaterThan(0);
     expect(await page.getByRole('button', { name: 'Acknowledge', exact: true }).first().isDisabled()).toBe(true);
-    expect(await page.getByTestId('conditions').textContent()).toContain('acknowledging needs a key with the admin scope');
+    expect(await page.getByTestId('conditions').textContent()).toContain('acknowledging and clearing need a key with the admin scope');
     await page.getByTestId('tab-quarantine').click();
     await page.getByTestId('quarantine-item').first().waitFor();
     expect(await page.getByRole('button', { name: 'Replay', exact: true }).isDisabled()).toBe(true);
@@ -162,6 +162,14 @@ describe.skipIf(!chromiumAvailable())('dashboard signals in Chromium', () => {
     expect(acked.conditions).toMatchObject([{ key: 'SHP-LATE', note: 'called DHL, new address sent' }]);
     expect(acked.conditions[0]?.acknowledged_by).toMatch(/^key:k_/);
     await d.screenshot(page, 'signals-conditions');
+
+    // Then cleared by hand: it leaves the open list and the API says cleared, with the note.
+    await row.getByRole('button', { name: 'Clear', exact: true }).click();
+    await row.getByLabel('Note').fill('delivered to the new address');
+    await row.getByRole('button', { name: 'Confirm clear' }).click();
+    await poll(() => page.getByTestId('conditions').textContent()).not.toContain('SHP-LATE');
+    const cleared = (await d.get('/v1/conditions?status=cleared&kind=shipment.delayed')) as { conditions: { key: string; note: string }[] };
+    expect(cleared.conditions).toMatchObject([{ key: 'SHP-LATE', note: 'delivered to the new address' }]);
     expect(watched.consoleErrors).toEqual([]);
   });
 

@@ -63,6 +63,7 @@ const DERIVED = [
   'stock.replenished',
   'part.service_cleared',
   'condition.acknowledged',
+  'condition.cleared',
   'cart.abandoned',
   'cart.recovered',
   'shipment.delayed',

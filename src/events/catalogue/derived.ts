@@ -219,4 +219,16 @@ export const DERIVED_TYPES: EventTypeDefinition[] = [
     }),
     example: { condition_id: '5f0c5b1e3b9a4d2c8e7f6a5b4c3d2e1f', by: 'key_01JH8Z', note: 'cold room door closed, watching' },
   },
+  {
+    type: 'condition.cleared',
+    version: 1,
+    description: 'Someone cleared an open condition by hand (POST /v1/conditions/:id/clear); a recurrence opens a new one.',
+    derived: true,
+    data: derivedData({
+      condition_id: Id,
+      by: Type.String({ minLength: 1, description: 'the API key id (or a name) that cleared it' }),
+      note: Type.Optional(Type.String({ maxLength: 2000 })),
+    }),
+    example: { condition_id: '5f0c5b1e3b9a4d2c8e7f6a5b4c3d2e1f', by: 'key_01JH8Z', note: 'false alarm: sensor was being recalibrated' },
+  },
 ];

@@ -1,11 +1,19 @@
 /**
- * Conditions: list, read, acknowledge. Acknowledging appends `condition.acknowledged` to the
- * log; when this process runs the Decide stage the answer waits until it is folded (200),
- * otherwise the Decide process folds it later (202).
+ * Conditions: list, read, acknowledge, clear by hand. Acknowledging appends
+ * `condition.acknowledged` and clearing `condition.cleared` to the log; when this process runs the
+ * Decide stage the answer waits until it is folded (200), otherwise the Decide process folds it
+ * later (202).
  */
 import type { FastifyInstance } from 'fastify';
 import { AppError, uuidv7 } from '../../core/index.ts';
-import { acknowledgementEvent, type Condition, type ConditionStatus, getCondition, listConditions } from '../../detect/index.ts';
+import {
+  acknowledgementEvent,
+  type Condition,
+  type ConditionStatus,
+  clearanceEvent,
+  getCondition,
+  listConditions,
+} from '../../detect/index.ts';
 import { requireScope } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
 
@@ -76,34 +84,44 @@ export function conditionsRoutes(app: FastifyInstance, d: HttpDeps): void {
     return wire(c);
   });
 
-  app.post('/v1/conditions/:id/acknowledge', async (req, reply) => {
-    const key = await requireScope(d.keys, req, 'admin');
-    const { id } = req.params as { id: string };
-    const body = (req.body ?? {}) as { note?: unknown; by?: unknown };
-    if (body === null || typeof body !== 'object' || Array.isArray(body))
-      throw new AppError('PW_REQUEST_INVALID', 'expected a JSON object like {"note": "…"}', { pointer: '' });
-    if (body.note !== undefined && (typeof body.note !== 'string' || body.note.length > 2000))
-      throw new AppError('PW_REQUEST_INVALID', 'note must be a string of at most 2000 characters', { pointer: '/note' });
-    if (body.by !== undefined && (typeof body.by !== 'string' || body.by === '' || body.by.length > 200))
-      throw new AppError('PW_REQUEST_INVALID', 'by must be a non-empty string of at most 200 characters', { pointer: '/by' });
-    const c = await getCondition(d.store.db, id);
-    if (!c) throw new AppError('PW_CONDITION_NOT_FOUND', `no condition "${id}"`, { status: 404 });
-    if (c.acknowledgedAt !== undefined) return wire(c);
-    const by = typeof body.by === 'string' ? body.by : `key:${key.id}`;
-    const event = acknowledgementEvent(id, by, typeof body.note === 'string' ? body.note : undefined, d.clock.now(), uuidv7(d.clock));
-    const [outcome] = await d.log.append([{ event, receivedAt: d.clock.now() }]);
-    if (outcome && d.state) {
-      let timer: NodeJS.Timeout | undefined;
-      const folded = await Promise.race([
-        d.state.caughtUp(outcome.seq).then(() => true),
-        new Promise<boolean>((r) => {
-          timer = setTimeout(() => r(false), FOLD_WAIT_MS);
-        }),
-      ]);
-      clearTimeout(timer);
-      const after = folded ? await getCondition(d.store.db, id) : undefined;
-      if (after) return wire(after);
-    }
-    return reply.code(202).send({ ...wire(c), acknowledgement: { event_id: event.id, status: 'pending' } });
-  });
+  /**
+   * A change to one condition by a person: validated `{note?, by?}`, skipped when `done(c)` already
+   * holds, else the event appended and (when this process folds) waited for.
+   */
+  const change = (path: string, make: typeof acknowledgementEvent, done: (c: Condition) => boolean) =>
+    app.post(path, async (req, reply) => {
+      const key = await requireScope(d.keys, req, 'admin');
+      const { id } = req.params as { id: string };
+      const body = (req.body ?? {}) as { note?: unknown; by?: unknown };
+      if (body === null || typeof body !== 'object' || Array.isArray(body))
+        throw new AppError('PW_REQUEST_INVALID', 'expected a JSON object like {"note": "…"}', { pointer: '' });
+      if (body.note !== undefined && (typeof body.note !== 'string' || body.note.length > 2000))
+        throw new AppError('PW_REQUEST_INVALID', 'note must be a string of at most 2000 characters', { pointer: '/note' });
+      if (body.by !== undefined && (typeof body.by !== 'string' || body.by === '' || body.by.length > 200))
+        throw new AppError('PW_REQUEST_INVALID', 'by must be a non-empty string of at most 200 characters', { pointer: '/by' });
+      const c = await getCondition(d.store.db, id);
+      if (!c) throw new AppError('PW_CONDITION_NOT_FOUND', `no condition "${id}"`, { status: 404 });
+      if (done(c)) return wire(c);
+      const by = typeof body.by === 'string' ? body.by : `key:${key.id}`;
+      const event = make(id, by, typeof body.note === 'string' ? body.note : undefined, d.clock.now(), uuidv7(d.clock));
+      const [outcome] = await d.log.append([{ event, receivedAt: d.clock.now() }]);
+      if (outcome && d.state) {
+        let timer: NodeJS.Timeout | undefined;
+        const folded = await Promise.race([
+          d.state.caughtUp(outcome.seq).then(() => true),
+          new Promise<boolean>((r) => {
+            timer = setTimeout(() => r(false), FOLD_WAIT_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+        const after = folded ? await getCondition(d.store.db, id) : undefined;
+        if (after) return wire(after);
+      }
+      return reply.code(202).send({ ...wire(c), change: { event_id: event.id, type: event.type, status: 'pending' } });
+    });
+
+  // Acknowledging twice, or a cleared condition, changes nothing.
+  change('/v1/conditions/:id/acknowledge', acknowledgementEvent, (c) => c.acknowledgedAt !== undefined || c.status === 'cleared');
+  // Clearing by hand: closes an open condition now (a recurrence opens a new one).
+  change('/v1/conditions/:id/clear', clearanceEvent, (c) => c.status === 'cleared');
 }

@@ -1,7 +1,7 @@
 /**
- * Conditions: open ones (critical first, newest first) with acknowledge; acknowledged and cleared
- * ones to look back. A condition clears itself when its detector sees the recovery (a shipment
- * delivered, a device back, stock replenished): there is no manual clear.
+ * Conditions: open ones (critical first, newest first) with acknowledge and clear; acknowledged
+ * and cleared ones to look back. A condition clears itself when its detector sees the recovery (a
+ * shipment delivered, a device back, stock replenished), or by hand (a false alarm).
  */
 import { useState } from 'preact/hooks';
 import { api, useApi } from '../api.ts';
@@ -92,7 +92,13 @@ export function ConditionsTab(_props: TabProps) {
     },
     {
       label: 'Action',
-      value: (c) => (c.status === 'raised' ? <Acknowledge condition={c} canAdmin={canAdmin} onDone={list.reload} /> : null),
+      value: (c) =>
+        c.status === 'cleared' ? null : (
+          <div class="sig-row-actions">
+            {c.status === 'raised' ? <Change action="acknowledge" condition={c} canAdmin={canAdmin} onDone={list.reload} /> : null}
+            <Change action="clear" condition={c} canAdmin={canAdmin} onDone={list.reload} />
+          </div>
+        ),
     },
   ];
 
@@ -106,7 +112,7 @@ export function ConditionsTab(_props: TabProps) {
           testId="conditions-count"
         />
       }
-      subtitle="critical first, then most recently raised; a condition clears itself when its detector sees the recovery"
+      subtitle="critical first, then most recently raised; a condition clears itself when its detector sees the recovery, or by hand"
       actions={
         <>
           {all.length > 8 ? filter.box : null}
@@ -115,7 +121,9 @@ export function ConditionsTab(_props: TabProps) {
       }
       testId="conditions"
     >
-      {!canAdmin ? <p class="sig-note small">Signed in with a read-only key: acknowledging needs a key with the admin scope.</p> : null}
+      {!canAdmin ? (
+        <p class="sig-note small">Signed in with a read-only key: acknowledging and clearing need a key with the admin scope.</p>
+      ) : null}
       <ErrorNote error={list.error} />
       {!list.data && !list.error ? (
         <Loading />
@@ -142,16 +150,19 @@ export function ConditionsTab(_props: TabProps) {
   );
 }
 
-function Acknowledge(props: { condition: Condition; canAdmin: boolean; onDone: () => void }) {
+const LABELS = { acknowledge: 'Acknowledge', clear: 'Clear' } as const;
+
+/** Acknowledge or clear one condition, with an optional note (`POST /v1/conditions/:id/<action>`). */
+function Change(props: { action: 'acknowledge' | 'clear'; condition: Condition; canAdmin: boolean; onDone: () => void }) {
   const [open, setOpen] = useState(false);
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | undefined>();
-  const id = `ack-note-${props.condition.id}`;
+  const id = `${props.action}-note-${props.condition.id}`;
   if (!open)
     return (
       <Button onClick={() => setOpen(true)} disabled={!props.canAdmin} title={props.canAdmin ? undefined : 'needs an admin key'}>
-        Acknowledge
+        {LABELS[props.action]}
       </Button>
     );
   const submit = async (e: Event) => {
@@ -159,7 +170,7 @@ function Acknowledge(props: { condition: Condition; canAdmin: boolean; onDone: (
     setBusy(true);
     setError(undefined);
     try {
-      await api(`/v1/conditions/${encodeURIComponent(props.condition.id)}/acknowledge`, {
+      await api(`/v1/conditions/${encodeURIComponent(props.condition.id)}/${props.action}`, {
         method: 'POST',
         body: note.trim() ? { note: note.trim() } : {},
       });
@@ -178,7 +189,7 @@ function Acknowledge(props: { condition: Condition; canAdmin: boolean; onDone: (
       </label>
       <input id={id} value={note} maxLength={2000} onInput={(e) => setNote(e.currentTarget.value)} placeholder="note (optional)" />
       <Button kind="primary" type="submit" busy={busy}>
-        Confirm
+        Confirm {props.action === 'clear' ? 'clear' : 'acknowledge'}
       </Button>
       <Button onClick={() => setOpen(false)}>Cancel</Button>
       <ErrorNote error={error} />

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../src/core/index.ts';
 import { createKey, revokeKey } from '../src/govern/index.ts';
+import { STREAM_LIMITS } from '../src/http/routes/dashboard.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 const clock = new FakeClock(Date.parse('2026-06-01T08:00:00Z'));
@@ -160,6 +161,32 @@ describe('dashboard sessions', () => {
   });
 });
 
+describe('what a session may not do', () => {
+  it('lives in the browser for the session’s 7-day limit, the server ending it sooner when unused', async () => {
+    const s = await signIn(reader);
+    expect(s.setCookie).toContain(`Max-Age=${7 * 86_400}`);
+  });
+
+  it('answers a mangled cookie as no session (401), never a 500', async () => {
+    for (const cookie of ['pw_session=%E0%A4%A', 'pw_session=', 'pw_session', 'pw_session=pws_x;pw_session=%']) {
+      const res = await fetch(`${url}/v1/reports/maturity`, { headers: { cookie } });
+      expect(res.status, cookie).toBe(401);
+      expect(await (await fetch(`${url}/v1/session`, { headers: { cookie } })).json()).toEqual({ signed_in: false });
+    }
+  });
+
+  it('is refused on the ingest routes: senders use keys', async () => {
+    const s = await signIn(admin);
+    const res = await fetch(`${url}/v1/track`, {
+      method: 'POST',
+      headers: { cookie: s.cookie, 'x-pitwall-csrf': s.csrf, 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'u1', event: 'Product Viewed', messageId: 'session-track' }),
+    });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ code: 'PW_SESSION_SCOPE' });
+  });
+});
+
 describe('the root and the live feed', () => {
   it('serves the dashboard to a browser, with a strict policy, and the endpoint list to an API client', async () => {
     const html = await fetch(`${url}/`, { headers: { accept: 'text/html' } });
@@ -217,6 +244,38 @@ describe('the root and the live feed', () => {
     }
     expect(seen).toBe(2);
     ctl.abort();
+  });
+
+  it('ends a stream when its session ends, and caps the streams of one key', async () => {
+    const saved = { ...STREAM_LIMITS };
+    STREAM_LIMITS.recheckMs = 100;
+    STREAM_LIMITS.perKey = 2;
+    try {
+      const s = await signIn(reader);
+      const open = () => fetch(`${url}/v1/stream`, { headers: { cookie: s.cookie } });
+      const a = await open();
+      const b = await open();
+      expect([a.status, b.status]).toEqual([200, 200]);
+      const third = await open();
+      expect(third.status).toBe(429);
+      expect(third.headers.get('retry-after')).toBe('30');
+      expect(await third.json()).toMatchObject({ code: 'PW_STREAM_LIMIT' });
+      // Signing out ends both streams at their next re-check: their bodies end.
+      const out = await fetch(`${url}/v1/session`, { method: 'DELETE', headers: { cookie: s.cookie, 'x-pitwall-csrf': s.csrf } });
+      expect(out.status).toBe(204);
+      for (const res of [a, b]) {
+        const body = res.body?.getReader();
+        if (!body) throw new Error('no body');
+        for (;;) if ((await body.read()).done) break;
+      }
+      // Their slots are free again for a new session of the same key.
+      const again = await signIn(reader);
+      const c = await fetch(`${url}/v1/stream`, { headers: { cookie: again.cookie } });
+      expect(c.status).toBe(200);
+      await c.body?.cancel();
+    } finally {
+      Object.assign(STREAM_LIMITS, saved);
+    }
   });
 
   it('refuses the live feed without a session or key', async () => {

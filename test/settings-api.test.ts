@@ -147,6 +147,8 @@ describeEachBackend('settings API', (make) => {
       [{ name: 'x', scopes: ['publishable', 'read'], origins: ['https://a.example'] }, 'PW_KEY_SCOPE_INVALID', undefined],
       [{ name: 'x', scopes: ['read'], store: 'north' }, 'PW_KEY_SCOPE_INVALID', '/store'],
       [{ name: 'x', scopes: ['publishable'], origins: ['https://a.example/shop'] }, 'PW_REQUEST_INVALID', '/origins/0'],
+      // A store name the identity secret cannot be made for (pitwall storefront identity-secret --store refuses it too).
+      [{ name: 'x', scopes: ['publishable'], origins: ['https://a.example'], store: 'My Shop' }, 'PW_REQUEST_INVALID', undefined],
     ];
     for (const [body, code, pointer] of cases) {
       const r = await call('POST', '/v1/keys', admin, body);

@@ -522,9 +522,17 @@ describe('survey definitions over HTTP', () => {
     const browser = await call('POST', '/v1/decide/product', { key: pk, origin: SHOP, json: ask });
     expect(browser.status).toBe(200);
     expect(browser.body.survey).toBeNull();
+    // A publishable key made without a store serves "default", not whatever the browser names.
+    const storeless = (await createKey(pw.store.db, clock, { name: 'storeless', scopes: ['publishable'], origins: [SHOP] })).key;
+    const anonymous = { ...ask, customer: { anonymousId: 'anon-outlet' } };
+    const fromStoreless = await call('POST', '/v1/decide/product', { key: storeless, origin: SHOP, json: anonymous });
+    expect(fromStoreless.status).toBe(200);
+    expect(fromStoreless.body.survey).toBeNull();
     // A server-side key names the store it renders for.
     const backend = await call('POST', '/v1/decide/product', { key: writer, json: ask });
     expect((backend.body.survey as { id: string } | null)?.id).toBe('outlet-only');
+    const backendAnonymous = await call('POST', '/v1/decide/product', { key: writer, json: anonymous });
+    expect((backendAnonymous.body.survey as { id: string } | null)?.id).toBe('outlet-only');
   });
 });
 

@@ -32,7 +32,7 @@ export function storefrontCommands(program: Command): void {
   const sf = program.command('storefront').description('the storefront: decisions, surveys and publishable keys (docs/storefront.md)');
   sf.command('identity-secret')
     .description("show (made on first use) or rotate a store's identity secret: the shop's server signs its customers' user ids with it")
-    .option('--store <store>', 'the store (a publishable key without --store serves "default")', 'main')
+    .requiredOption('--store <store>', 'the store, as its publishable keys name it (a key made without --store serves "default")')
     .option('--rotate', 'make a new secret; the previous one keeps verifying for --grace-hours')
     .option('--grace-hours <hours>', 'with --rotate: how long the previous secret still verifies (0: at once invalid)', '24')
     .action((o) => run(() => identitySecret(o)));

@@ -2,8 +2,8 @@
  * The dashboard's live feed: one tailer per process follows the event log (a one-second poll, so
  * appends made by other processes in scale-out count too) and
  * fans each batch out to every connected dashboard over Server-Sent Events. It runs only while
- * someone is watching, and keeps the last 15 minutes of batches so a page opened now starts with
- * a chart, not an empty axis.
+ * someone is watching, and keeps the last 3 minutes of batches so a page opened now starts with
+ * a chart, not an empty axis (batches from before an idle spell are dropped when it resumes).
  */
 import type { Clock } from '../core/index.ts';
 import type { EventLog, LoggedEvent } from '../log/index.ts';
@@ -66,6 +66,8 @@ export class StreamHub {
   private cursor: number | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private running: Promise<void> | undefined;
+  /** Bumped on stop: a read begun before it must not move the cursor of the next start. */
+  private generation = 0;
   private again = false;
   private readonly intervalMs: number;
   private readonly maxPerTick: number;
@@ -79,7 +81,7 @@ export class StreamHub {
   ) {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.maxPerTick = opts.maxPerTick ?? 5000;
-    this.keep = opts.keep ?? 900;
+    this.keep = opts.keep ?? 180;
     this.recentN = opts.recent ?? 20;
   }
 
@@ -130,11 +132,15 @@ export class StreamHub {
   private stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.generation += 1;
+    this.history.length = 0;
     this.cursor = undefined;
   }
 
   private async read(): Promise<void> {
+    const generation = this.generation;
     const head = await this.log.head();
+    if (generation !== this.generation) return;
     if (this.cursor === undefined) {
       this.cursor = head;
       return;
@@ -147,6 +153,7 @@ export class StreamHub {
     const events: LoggedEvent[] = [];
     while (this.cursor < head) {
       const page = await this.log.read(this.cursor, Math.min(1000, head - this.cursor));
+      if (generation !== this.generation || this.cursor === undefined) return;
       if (page.length === 0) break;
       events.push(...page);
       this.cursor = page[page.length - 1]?.seq ?? head;

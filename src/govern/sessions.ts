@@ -44,6 +44,11 @@ export class SessionStore {
     this.absoluteMs = opts.absoluteMs ?? 7 * 86_400_000;
   }
 
+  /** The longest a session can live (its absolute limit): the cookie's Max-Age. */
+  get lifetimeMs(): number {
+    return this.absoluteMs;
+  }
+
   /** Opens a session for `key`; the token is returned here and never again. */
   async create(key: ApiKey): Promise<{ token: string; session: Session }> {
     if (key.revokedAt !== null) throw new AppError('PW_AUTH_INVALID', 'the API key is unknown or revoked', { status: 401 });

@@ -39,7 +39,13 @@ export function sessionToken(req: FastifyRequest): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const i = part.indexOf('=');
-    if (i !== -1 && part.slice(0, i).trim() === SESSION_COOKIE) return decodeURIComponent(part.slice(i + 1).trim());
+    if (i !== -1 && part.slice(0, i).trim() === SESSION_COOKIE) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return undefined; // a mangled cookie is no session: the caller answers 401, not 500
+      }
+    }
   }
   return undefined;
 }
@@ -49,12 +55,12 @@ export function sessionToken(req: FastifyRequest): string | undefined {
  * cookie. A session is CSRF-checked on every state-changing method: the dashboard sends its
  * session's token in the `x-pitwall-csrf` header, which a cross-site form or image cannot.
  */
-async function callerKey(keys: KeyAuthenticator, req: FastifyRequest, allowBodyKey: boolean): Promise<ApiKey> {
+async function callerKey(keys: KeyAuthenticator, req: FastifyRequest, allowBodyKey: boolean): Promise<{ key: ApiKey; session: boolean }> {
   const secret = credential(req, allowBodyKey);
   if (secret) {
     const key = await keys.authenticate(secret);
     if (!key) throw new AppError('PW_AUTH_INVALID', 'the API key is unknown or revoked', { status: 401 });
-    return key;
+    return { key, session: false };
   }
   const token = keys.sessions ? sessionToken(req) : undefined;
   if (token && keys.sessions) {
@@ -67,14 +73,20 @@ async function callerKey(keys: KeyAuthenticator, req: FastifyRequest, allowBodyK
           status: 403,
         });
     }
-    return session.key;
+    return { key: session.key, session: true };
   }
   throw new AppError('PW_AUTH_MISSING', 'an API key is required: send "Authorization: Bearer <key>"', { status: 401 });
 }
 
 /** Resolves the caller's key and checks it has `scope` (admin implies every scope). */
 export async function requireScope(keys: KeyAuthenticator, req: FastifyRequest, scope: Scope, allowBodyKey = false): Promise<ApiKey> {
-  const key = await callerKey(keys, req, allowBodyKey);
+  const { key, session } = await callerKey(keys, req, allowBodyKey);
+  // Senders use keys: a signed-in person's cookie never ingests events on their behalf.
+  if (session && scope === 'ingest')
+    throw new AppError('PW_SESSION_SCOPE', 'the ingest routes take an API key (Authorization: Bearer), not a dashboard session', {
+      status: 403,
+      extra: { required_scope: scope },
+    });
   if (key.scopes.includes('publishable') && scope !== 'publishable')
     throw new AppError('PW_KEY_SCOPE', 'a publishable key may call only the storefront routes (decide, surveys, widget)', {
       status: 403,

@@ -43,10 +43,13 @@ async function sendFile(reply: FastifyReply, path: string): Promise<FastifyReply
   return reply.send(file.body);
 }
 
+/** Live-feed bounds: streams per key and per process, a slow reader's buffer, how often a stream re-checks its credential. */
+export const STREAM_LIMITS = { perKey: 5, perProcess: 200, bufferBytes: 1 << 20, recheckMs: 15_000 };
+
 const wantsHtml = (req: FastifyRequest) => (req.headers.accept ?? '').includes('text/html');
 
-function cookie(req: FastifyRequest, value: string, maxAgeS: number): string {
-  const secure = req.protocol === 'https' ? '; Secure' : '';
+function cookie(req: FastifyRequest, d: HttpDeps, value: string, maxAgeS: number): string {
+  const secure = req.protocol === 'https' || d.publicUrl?.startsWith('https:') ? '; Secure' : '';
   return `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure}`;
 }
 
@@ -77,7 +80,8 @@ export function dashboardRoutes(app: FastifyInstance, d: HttpDeps, index: () => 
       const key = await d.keys.authenticate(secret.trim());
       if (!key) throw new AppError('PW_AUTH_INVALID', 'the API key is unknown or revoked', { status: 401 });
       const { token, session } = await sessions.create(key);
-      reply.header('set-cookie', cookie(req, token, Math.ceil((session.expiresAt - d.clock.now()) / 1000)));
+      // The cookie lives as long as the session can (its absolute limit); the server ends it sooner when unused.
+      reply.header('set-cookie', cookie(req, d, token, Math.ceil(sessions.lifetimeMs / 1000)));
       return reply.code(201).send({
         csrf_token: session.csrf,
         key: keyWire(key),
@@ -108,7 +112,7 @@ export function dashboardRoutes(app: FastifyInstance, d: HttpDeps, index: () => 
         throw new AppError('PW_SESSION_CSRF', `signing out needs the session's CSRF token in the ${CSRF_HEADER} header`, { status: 403 });
       await sessions.destroy(token);
     }
-    reply.header('set-cookie', cookie(req, '', 0));
+    reply.header('set-cookie', cookie(req, d, '', 0));
     return reply.code(204).send();
   });
 
@@ -120,8 +124,27 @@ export function dashboardRoutes(app: FastifyInstance, d: HttpDeps, index: () => 
     hub.close();
   });
 
+  // One JSON text per batch, however many streams send it.
+  const texts = new WeakMap<object, string>();
+  const frame = (event: string, data: object) => {
+    let json = texts.get(data);
+    if (json === undefined) {
+      json = JSON.stringify(data);
+      texts.set(data, json);
+    }
+    return `event: ${event}\ndata: ${json}\n\n`;
+  };
+  const perKey = new Map<string, number>();
+
   app.get('/v1/stream', async (req, reply) => {
-    await requireScope(d.keys, req, 'read');
+    const key = await requireScope(d.keys, req, 'read');
+    if (open.size >= STREAM_LIMITS.perProcess || (perKey.get(key.id) ?? 0) >= STREAM_LIMITS.perKey)
+      throw new AppError(
+        'PW_STREAM_LIMIT',
+        `too many live streams (at most ${STREAM_LIMITS.perKey} per key and ${STREAM_LIMITS.perProcess} per process): close a dashboard tab`,
+        { status: 429, headers: { 'retry-after': '30' } },
+      );
+    perKey.set(key.id, (perKey.get(key.id) ?? 0) + 1);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -130,15 +153,27 @@ export function dashboardRoutes(app: FastifyInstance, d: HttpDeps, index: () => 
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    res.write('retry: 3000\n\n');
-    send('history', { batches: hub.past() });
-    const stop = hub.subscribe((batch) => send('batch', batch));
-    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    // A reader that stops reading is dropped rather than buffered for without bound.
+    const write = (chunk: string) => {
+      if (!res.write(chunk) && res.writableLength > STREAM_LIMITS.bufferBytes) end();
+    };
+    write('retry: 3000\n\n');
+    write(frame('history', { batches: hub.past() }));
+    const stop = hub.subscribe((batch) => write(frame('batch', batch)));
+    // Every ping re-checks the credential: a sign-out, an expired session or a revoked key ends the stream.
+    const ping = setInterval(() => {
+      requireScope(d.keys, req, 'read').then(
+        () => write(': ping\n\n'),
+        () => end(),
+      );
+    }, STREAM_LIMITS.recheckMs);
     const end = () => {
       if (!open.delete(end)) return;
       clearInterval(ping);
       stop();
+      const n = (perKey.get(key.id) ?? 1) - 1;
+      if (n > 0) perKey.set(key.id, n);
+      else perKey.delete(key.id);
       res.end();
     };
     open.add(end);

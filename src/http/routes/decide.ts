@@ -123,7 +123,8 @@ async function viewerOf(sf: Storefront, key: ApiKey, customer: CustomerRef | und
  * audiences); for a server-side key it is the default when the request names none.
  */
 function withKeyStore<R extends { store?: string | undefined }>(key: ApiKey, r: R): R {
-  if (key.store === undefined) return r;
-  if (key.scopes.includes('publishable') || r.store === undefined) return { ...r, store: key.store };
-  return r;
+  // A publishable key made without a store serves the default store, whatever the browser names.
+  if (key.scopes.includes('publishable')) return { ...r, store: key.store ?? DEFAULT_STORE };
+  if (key.store === undefined || r.store !== undefined) return r;
+  return { ...r, store: key.store };
 }

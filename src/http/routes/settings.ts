@@ -37,7 +37,8 @@ const CreateKeyBody = Type.Object(
       maxItems: 4,
     }),
     origins: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 20 })),
-    store: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    // The identity secret's store names (src/storefront/identity.ts): `pitwall storefront identity-secret --store` takes the same.
+    store: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$' })),
   },
   { additionalProperties: false },
 );

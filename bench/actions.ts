@@ -229,6 +229,12 @@ async function pgReachable(): Promise<boolean> {
 }
 
 export async function runActionsBench(opts: { quick: boolean }): Promise<Record<string, unknown>> {
+  // PITWALL_BENCH_LATENCY_ONLY=1: only the event → webhook part (for paired before/after runs).
+  if (process.env.PITWALL_BENCH_LATENCY_ONLY === '1') {
+    const l = await latency(opts.quick);
+    console.log(`event → webhook: p50 ${l.p50_ms} ms  p99 ${l.p99_ms} ms  (${l.received}/${l.sent} received, sent at ${l.rate}/s)`);
+    return { bench: 'actions', ...l };
+  }
   const n = opts.quick ? 5000 : 20_000;
   const dir = mkdtempSync(path.join(tmpdir(), 'pitwall-bench-actions-'));
   const sqlite = await openStore({ sqliteFile: path.join(dir, 'bench.db') });

@@ -4,7 +4,7 @@
  * connection's mutex and never joins another caller's open transaction.
  */
 import { randomUUID } from 'node:crypto';
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { type Kysely, type QueryResult, type RawBuilder, sql } from 'kysely';
 import type { Clock } from '../core/index.ts';
 import type { Db } from '../detect/index.ts';
 import type { Database, Store } from '../store/index.ts';
@@ -53,11 +53,16 @@ export abstract class SqlOutbox implements Outbox {
     checkClaimArgs(limit, leaseMs);
     const now = this.clock.now();
     const token = randomUUID();
-    const r = await sql<OutboxRow>`
+    const r = await this.claims(sql<OutboxRow>`
       UPDATE outbox SET lease_token = ${token}, ready_ms = ${now + leaseMs}, attempts = attempts + 1, updated_ms = ${now}
       WHERE key IN (SELECT key FROM outbox WHERE status = 'pending' AND ready_ms <= ${now} ORDER BY ready_ms LIMIT ${limit} ${this.claimLock})
-      RETURNING *`.execute(this.db);
+      RETURNING *`);
     return r.rows.sort(byCreated).map((row) => rowToClaimed(row, token));
+  }
+
+  /** Runs the claim statement; it must be durable when this resolves (the runs behind its actions with it). */
+  protected claims<R>(statement: RawBuilder<R>): Promise<QueryResult<R>> {
+    return statement.execute(this.db);
   }
 
   async complete(key: string, token: string, result: ActionResult): Promise<boolean> {
@@ -67,8 +72,13 @@ export abstract class SqlOutbox implements Outbox {
   async completeMany(items: readonly { key: string; token: string; result: ActionResult }[]): Promise<number> {
     if (items.length === 0) return 0;
     const json = JSON.stringify(items.map((it) => ({ k: it.key, t: it.token, r: JSON.stringify(it.result ?? {}) })));
-    const r = await this.completeStatement(json, this.clock.now()).execute(this.db);
+    const r = await this.completions(this.completeStatement(json, this.clock.now()));
     return Number(r.numAffectedRows ?? 0);
+  }
+
+  /** Runs a round's completion statement (SQLite: without an fsync of its own). */
+  protected completions(statement: RawBuilder<unknown>): Promise<QueryResult<unknown>> {
+    return statement.execute(this.db);
   }
 
   /** One UPDATE marking every `{k, t, r}` of `json` done whose token is still current. */

@@ -24,10 +24,17 @@ const request = (n: number, createdAtMs: number, workflowId = 'rescue'): ActionR
   createdAtMs: createdAtMs + n,
 });
 
-/** Enqueues `n` actions and dead-letters the first `dead` of them. */
+/**
+ * Enqueues `n` actions and dead-letters the first `dead` of them. The others are not due for an
+ * hour: the server's own dispatcher (main.ts starts one) would otherwise claim them — and
+ * dead-letter them for the missing secret — while this claim waits for its WAL sync.
+ */
 async function seed(store: Parameters<typeof openOutbox>[0], clock: FakeClock, n: number, dead: number): Promise<ActionRequest[]> {
   const outbox = openOutbox(store, clock);
-  const reqs = Array.from({ length: n }, (_, i) => request(i, clock.now(), i % 2 === 0 ? 'rescue' : 'notice'));
+  const reqs = Array.from({ length: n }, (_, i) => ({
+    ...request(i, clock.now(), i % 2 === 0 ? 'rescue' : 'notice'),
+    ...(i >= dead ? { notBeforeMs: clock.now() + 3_600_000 } : {}),
+  }));
   await outbox.enqueue(store.db, reqs);
   clock.advance(1_000);
   for (const c of await outbox.claimDue(dead, 60_000)) await outbox.deadLetter(c.key, c.token, 'PW_WEBHOOK_REJECTED: 400 from receiver');

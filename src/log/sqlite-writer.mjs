@@ -4,14 +4,21 @@
  * fsync never blocks the main thread: while it commits one group, the main thread parses
  * and validates the next. Plain JavaScript because worker threads on Node 20 cannot load
  * TypeScript through tsx's hooks; the protocol's types live in sqlite-writer-protocol.ts.
- * Pragmas must match store/store.ts `openSqlite`.
+ * Pragmas must match store/store.ts `openSqlite`, except `synchronous` (below).
  *
  * Dedupe (ADR 0006): an in-memory hash index (hash of source+id → position) over the
  * events of the retention window, rebuilt from the events table at start. The table stays
  * the truth: a hash hit is confirmed by reading the row at that position, so collisions and
  * entries of rolled-back commits are harmless. Rows appended by another process (the CLI)
  * are indexed inside the next commit's write lock, before they could be missed.
+ *
+ * The fsync happens after the write lock is released (ADR 0019): transactions commit with
+ * `synchronous = NORMAL` (their WAL frames are written, not synced) and `walSync` then fsyncs the
+ * WAL file before the reply — the same durability as `FULL`, whose fsync runs inside the lock,
+ * but the main thread's connection no longer waits for our fsync to take the lock. The WAL is
+ * append-only, so that fsync also covers every frame another connection committed before it.
  */
+import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 
@@ -83,15 +90,39 @@ export class DedupeIndex {
 }
 
 /**
- * Opens the writer on `file`, indexing the events received since `dedupeSinceMs`.
- * @param {string} file @param {number} dedupeSinceMs
+ * Makes every frame committed to `file`'s WAL so far durable: fdatasync of the `-wal` file. The
+ * writer's own connection keeps that file in place (SQLite deletes it only when the last
+ * connection closes; a reset rewrites it from the start, the same file).
+ * @param {string} file
  */
-export function openWriter(file, dedupeSinceMs) {
+export function walSyncer(file) {
+  let fd = -1;
+  return {
+    sync() {
+      if (fd < 0) fd = openSync(`${file}-wal`, 'r');
+      fdatasyncSync(fd);
+    },
+    close() {
+      if (fd >= 0) closeSync(fd);
+      fd = -1;
+    },
+  };
+}
+
+/**
+ * Opens the writer on `file`, indexing the events received since `dedupeSinceMs`. `walSync`
+ * (tests replace it) is called after each commit, outside the write lock, before it counts.
+ * @param {string} file @param {number} dedupeSinceMs @param {{ walSync?: () => void }} [opts]
+ */
+export function openWriter(file, dedupeSinceMs, opts = {}) {
   const db = new SqliteDatabase(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  // NORMAL: the commit does not fsync inside the write lock; `walSync` does it right after.
+  db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
   db.pragma('cache_size = -131072');
+  const syncer = opts.walSync ? { sync: opts.walSync, close() {} } : walSyncer(file);
+  const walSync = () => syncer.sync();
   const st = {
     insert: db.prepare(
       'INSERT INTO events (seq, id, source, type, subject, time_ms, received_ms, history, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -174,27 +205,34 @@ export function openWriter(file, dedupeSinceMs) {
   /** `indexed` moves only once the commit succeeded (a failed COMMIT leaves the table behind it). */
   const commit = (/** @type {any[][]} */ rows) => {
     const before = indexed;
+    let r;
     try {
-      const r = commitTx(rows);
+      r = commitTx(rows);
       indexed = r.head;
-      return r;
     } catch (e) {
       indexed = before;
       throw e;
     }
+    // Committed (visible, and in the index); it counts once the WAL is synced.
+    walSync();
+    return r;
   };
 
   return {
     commit,
     ack: (/** @type {string} */ group, /** @type {number} */ seq, /** @type {number} */ now) => {
       st.ack.run(group, seq, now);
+      walSync();
     },
     prune: (/** @type {number} */ cutoffMs) => {
       const before = index.size;
       index.rebuild(firstSeqSince(cutoffMs));
       return before - index.size;
     },
-    close: () => db.close(),
+    close: () => {
+      syncer.close();
+      db.close();
+    },
   };
 }
 

@@ -3,12 +3,14 @@
  * loaded only when PostgreSQL is configured.
  */
 import { mkdirSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Pool } from 'pg';
 import { redactUrl } from '../ops/index.ts';
 import type { Dialect } from './dialect.ts';
+import { instrumentLockWaits, lockStatsEnabled } from './lock-stats.ts';
 import { migrateToLatest } from './migrations.ts';
 import type { Database } from './schema.ts';
 import { withStatementCache } from './statement-cache.ts';
@@ -24,6 +26,13 @@ export interface Store {
   singleWriter: boolean;
   /** Where the data lives, for humans. */
   location: string;
+  /**
+   * Makes every commit made so far on this store durable without blocking the event loop:
+   * SQLite fsyncs the WAL file on libuv's thread pool (concurrent callers share one fsync), so a
+   * commit made with `synchronous = NORMAL` — which took the write lock only for its writes —
+   * counts as one with `FULL` once this resolves (ADR 0019). PostgreSQL: nothing to do.
+   */
+  syncWal(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,6 +58,7 @@ export function openSqlite(file: string): SqliteDatabase.Database {
   raw.pragma('busy_timeout = 10000');
   raw.pragma('cache_size = -131072');
   raw.pragma('foreign_keys = ON');
+  if (lockStatsEnabled()) instrumentLockWaits(raw, file);
   return raw;
 }
 
@@ -59,6 +69,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   // Kysely prepares every query it runs; the wrapper reuses one statement per SQL text.
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   await migrateToLatest(db as Kysely<unknown>, 'sqlite');
+  const wal = file === ':memory:' ? undefined : walSync(`${file}-wal`);
   return {
     dialect: 'sqlite',
     db,
@@ -66,9 +77,44 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     pg: undefined,
     singleWriter: true,
     location: file,
+    syncWal: () => wal?.sync() ?? Promise.resolve(),
     async close() {
+      await wal?.close();
       await db.destroy();
       if (raw.open) raw.close();
+    },
+  };
+}
+
+/**
+ * fdatasync of a WAL file on the thread pool. A caller joins a sync that has not started yet (it
+ * will cover the caller's commit) and otherwise queues the next one, so N concurrent callers cost
+ * at most two fsyncs.
+ */
+function walSync(walFile: string): { sync(): Promise<void>; close(): Promise<void> } {
+  let handle: Promise<FileHandle> | undefined;
+  let tail: Promise<unknown> = Promise.resolve();
+  let next: Promise<void> | undefined;
+  return {
+    sync() {
+      if (next) return next;
+      const run = tail.then(async () => {
+        next = undefined; // from here on, a new caller's commit may come after this fsync starts
+        handle ??= open(walFile, 'r').catch((e: unknown) => {
+          handle = undefined; // try again next time
+          throw e;
+        });
+        await (await handle).datasync();
+      });
+      next = run;
+      tail = run.catch(() => undefined);
+      return run;
+    },
+    async close() {
+      await tail;
+      const h = handle;
+      handle = undefined;
+      await (await h?.catch(() => undefined))?.close();
     },
   };
 }
@@ -101,6 +147,7 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
     pg: pool,
     singleWriter: false,
     location: redactUrl(url),
+    syncWal: () => Promise.resolve(),
     async close() {
       await db.destroy();
     },

@@ -27,7 +27,7 @@ import { holdoutBucket } from '../holdouts/index.ts';
 import { addSuppression, type ContactPolicySettings, DEFAULT_POLICY_SETTINGS } from '../policy/index.ts';
 import { contactPolicy } from './adapters.ts';
 import { wakeTimerKey } from './engine.ts';
-import { type Automation, startAutomation } from './runner.ts';
+import { type Automation, createRunner, startAutomation } from './runner.ts';
 import { actionKey, getRun, listRuns, type Run, runTrace } from './runs.ts';
 import type { WorkflowDefinition } from './types.ts';
 import { explainRuns } from './why.ts';
@@ -116,6 +116,35 @@ describeEachBackend('runner', (make) => {
     await log.close();
     await store.close();
     await backend.cleanup();
+  });
+
+  it('is caught up with an event only once the state it reads has folded it, even an event before its start', async () => {
+    const [first] = await log.append([{ event: event('commerce.product_viewed', { sku: 'BRK-1' }), receivedAt: clock.now() }]);
+    const seq = first?.seq ?? 0;
+    let fold: () => void = () => undefined;
+    const folded = new Promise<void>((resolve) => {
+      fold = resolve;
+    });
+    // Starts from the end, after `seq`: the subscription alone counts it as handled at once.
+    auto = startAutomation({
+      log,
+      store,
+      timers,
+      clock,
+      eventTypes: registry,
+      outbox,
+      actions: executors,
+      stateCaughtUp: (s) => (s === seq ? folded : state.caughtUp(s)),
+      from: 'end',
+      pollMs: 20,
+    });
+    const [second] = await log.append([{ event: event('commerce.product_viewed', { sku: 'BRK-2' }), receivedAt: clock.now() }]);
+    await auto.caughtUp(second?.seq ?? 0); // the subscription has started and handled the later event
+    const settled = () => new Promise((resolve) => setImmediate(() => resolve('pending')));
+    const waiting = auto.caughtUp(seq).then(() => 'caught up');
+    expect(await Promise.race([waiting, settled()])).toBe('pending');
+    fold();
+    expect(await waiting).toBe('caught up');
   });
 
   /** A new version in Part B's workflow store, as the API saves it. */
@@ -370,6 +399,61 @@ describeEachBackend('runner', (make) => {
     );
     await append(event('cart.abandoned', { cart_id: 'c-1', value: 80 }, { pitwallhistory: true }));
     expect(await runs()).toEqual([]);
+  });
+
+  it('starts the runs of a batch together, and a run that throws rolls back alone and is recorded as failed', async () => {
+    await save({
+      ...RESCUE,
+      id: 'flaky',
+      trigger: { kind: 'event', event: 'commerce.product_viewed' },
+      conditions: [],
+      cancelOn: [],
+      holdoutPercent: 0,
+      steps: [{ kind: 'action', action: 'flaky.send', with: { id: '{{ event.id }}' } }],
+    });
+    const viewed = [1, 2, 3].map((u) => event('commerce.product_viewed', { sku: 'BRK-1' }, { userid: `u-${u}` }));
+    const bad = viewed[1]?.id;
+    const flaky = {
+      channel: 'onsite' as const,
+      reachesCustomer: true,
+      // Thrown after the run recorded its contact (a write), in the middle of the batch.
+      dispatchAt: (p: Record<string, unknown>) => {
+        if (p.id === bad) throw new Error('no due time for this one');
+        return undefined;
+      },
+    };
+    const runner = createRunner({
+      log,
+      store,
+      timers,
+      clock,
+      eventTypes: registry,
+      outbox,
+      policy: contactPolicy(OPEN_POLICY),
+      actions: new Map([['flaky.send', flaky]]),
+    });
+    await log.append(viewed.map((e) => ({ event: e, receivedAt: clock.now() })));
+    await runner.handle(await log.read(0, 100));
+    const byEvent = (await runs()).map((r) => [r.triggerEventIds[0], r.status, r.actions]).sort();
+    expect(byEvent).toEqual([
+      [viewed[0]?.id, 'completed', 1],
+      [bad, 'failed', 0],
+      [viewed[2]?.id, 'completed', 1],
+    ]);
+    expect((await actions()).map((a) => a.params.id).sort()).toEqual([viewed[0]?.id, viewed[2]?.id]);
+    const failed = (await runs()).find((r) => r.status === 'failed') as Run;
+    expect((await runTrace(store.db, failed.id)).map((t) => [t.kind, t.detail.error])).toEqual([
+      ['trigger', undefined],
+      ['policy', undefined],
+      ['error', 'no due time for this one'],
+    ]);
+    // Its contact was rolled back with its savepoint; the others' were kept.
+    const contacts = await store.db.selectFrom('contact_log').select('customer_id').orderBy('customer_id').execute();
+    expect(contacts.map((c) => c.customer_id)).toEqual(['u-1', 'u-3']);
+    // Handled again (a crash before the ack): the same three runs, nothing new.
+    await runner.handle(await log.read(0, 100));
+    expect(await runs()).toHaveLength(3);
+    expect(await actions()).toHaveLength(2);
   });
 
   it('fails a run whose template cannot be rendered, with the pointer and the error', async () => {

@@ -16,7 +16,7 @@ import { contactPolicy, expressionsFrom, workflowsFrom } from './adapters.ts';
 import { canonicalCustomer, customerIdentifierOf } from './customer.ts';
 import { AUTOMATE_TIMER_PREFIX } from './engine.ts';
 import { FlowControl } from './flow.ts';
-import { cancelRuns, type LifecycleDeps, resumeRun, type TriggerMatch } from './lifecycle.ts';
+import { cancelRuns, type LifecycleDeps, resumeRun, startRuns, type TriggerMatch } from './lifecycle.ts';
 import type { ActionTypes, ContactPolicy, ExpressionCompiler, OutboxWriter, WorkflowVersions } from './ports.ts';
 import { cancelCandidates, cancelEventTypes } from './runs.ts';
 import { Schedules } from './schedules.ts';
@@ -70,6 +70,7 @@ export interface Runner {
 
 export interface Automation extends Runner {
   subscription: Subscription;
+  /** Resolves once the group has handled the log up to `seq` and the state it reads has folded it. */
   caughtUp(seq: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -95,13 +96,26 @@ export function createRunner(opts: RunnerOptions): Runner {
   const submit = (m: TriggerMatch) => flow.submit(m);
   const schedules = new Schedules(deps);
 
-  /** Cancels, then matches every trigger kind an event can feed; after the batch, queued runs and schedules. */
+  /**
+   * Cancels, then matches every trigger kind an event can feed; after the batch, queued runs and
+   * schedules. Matches that go straight to a run (no flow control) wait in `plain` and start
+   * together — one write transaction, a savepoint each (ADR 0019) — just before anything else
+   * touches the runner's tables (a cancellation, flow control, a pending half) and at the end of
+   * the batch, so every step still sees the runs of the events before it.
+   */
   async function handle(batch: readonly LoggedEvent[]): Promise<void> {
     const last = batch[batch.length - 1];
     if (!last) return;
     await opts.stateCaughtUp?.(last.seq);
     await workflows.refresh(db);
     const cancelTypes = await cancelEventTypes(db);
+    let plain: TriggerMatch[] = [];
+    const flush = async () => {
+      if (plain.length === 0) return;
+      const matches = plain;
+      plain = [];
+      await startRuns(deps, matches);
+    };
     for (const le of batch) {
       if (le.history) continue;
       const e = le.event;
@@ -110,21 +124,28 @@ export function createRunner(opts: RunnerOptions): Runner {
       if (triggered.length === 0 && keyed.length === 0 && !cancelTypes.has(e.type)) continue;
       const customer = await canonicalCustomer(db, await customerIdentifierOf(db, e));
       if (cancelTypes.has(e.type)) {
+        await flush();
         const ids = await cancelCandidates(db, e.type, customer);
         if (ids.length > 0) await cancelRuns(deps, e, customer, ids);
       }
       for (const wf of triggered) {
         const match = await matchEvent(db, wf, e, customer, opts.clock.now());
         if (!match) continue;
-        await submit(match);
+        if (wf.definition.flow === undefined || match.filterError !== undefined) plain.push(match);
+        else {
+          await flush();
+          await submit(match);
+        }
         // A run that now waits may be cancelled by a later event of this batch.
         for (const c of wf.definition.cancelOn) cancelTypes.add(c.event);
       }
+      if (keyed.length > 0) await flush();
       for (const wf of keyed) {
         await matchKeyed(deps, wf, e, customer, submit);
         for (const c of wf.definition.cancelOn) cancelTypes.add(c.event);
       }
     }
+    await flush();
     await afterWork();
   }
 
@@ -205,7 +226,13 @@ export function startAutomation(opts: AutomationOptions): Automation {
   return {
     ...runner,
     subscription,
-    caughtUp: (seq) => subscription.caughtUp(seq),
+    // Also the state conditions read: a group that started from the end counts the events before
+    // its start as handled without waiting for group `state` to fold them (a test's first event
+    // racing the subscription's start made the timers it schedules look missing).
+    caughtUp: async (seq) => {
+      await subscription.caughtUp(seq);
+      await opts.stateCaughtUp?.(seq);
+    },
     stop: () => subscription.stop(),
   };
 }

@@ -48,6 +48,7 @@ export {
 } from './runner.ts';
 export {
   actionKey,
+  countRunsSince,
   decodeRunCursor,
   encodeRunCursor,
   getRun,

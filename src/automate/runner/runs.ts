@@ -256,3 +256,20 @@ export async function cancelEventTypes(db: Db): Promise<Set<string>> {
 export function latestRunsFor(db: Db, workflowId: string, customerId: string, limit: number): Promise<Run[]> {
   return listRuns(db, { workflowId, customerId, limit });
 }
+
+/** Runs started at or after `sinceMs`, counted per workflow and status in one grouped query (the dashboard's list). */
+export async function countRunsSince(db: Db, sinceMs: number): Promise<Map<string, Partial<Record<RunStatus, number>>>> {
+  const rows = await db
+    .selectFrom('runs')
+    .select((eb) => ['workflow_id', 'status', eb.fn.countAll().as('n')])
+    .where('started_ms', '>=', sinceMs)
+    .groupBy(['workflow_id', 'status'])
+    .execute();
+  const out = new Map<string, Partial<Record<RunStatus, number>>>();
+  for (const r of rows) {
+    const counts = out.get(r.workflow_id) ?? {};
+    counts[r.status as RunStatus] = Number(r.n);
+    out.set(r.workflow_id, counts);
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
  * through the API. No sleeps: each step moves the FakeClock, ticks the world, then lets the
  * consumers, timers and dispatcher catch up.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -62,7 +62,8 @@ async function count(type: string): Promise<number> {
 
 describe('demo world against an embedded Pitwall', () => {
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'pitwall-demo-'));
+    // SQLite commits with fsync: a RAM-backed directory, where there is one, keeps the run quick.
+    dir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pitwall-demo-'));
     receiver = await startReceiver();
     const base = loadConfig(
       {
@@ -86,6 +87,7 @@ describe('demo world against an embedded Pitwall', () => {
     runner = new DemoRunner({
       url: pw.httpUrl,
       mqttUrl: pw.mqtt.url,
+      deviceCredentials: true,
       key,
       seed: 11,
       trouble: 15,
@@ -101,7 +103,7 @@ describe('demo world against an embedded Pitwall', () => {
       await runner.tick();
       await settle();
     }
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await pw?.stop();
@@ -135,6 +137,10 @@ describe('demo world against an embedded Pitwall', () => {
     expect(readings[0]?.event.source).toMatch(/^pitwall:device\/env-/);
     const statuses = (await api('/v1/events?type=shipment.status&limit=5')).events as { event: { source: string } }[];
     expect(statuses[0]?.event.source).toMatch(/^pitwall:/);
+    // Vehicles published VSS telemetry as themselves, each device with its own credential.
+    const signals = (await api('/v1/events?type=vehicle.signal&limit=200')).events as { event: { source: string } }[];
+    expect(signals.length).toBeGreaterThan(0);
+    for (const s of signals) expect(s.event.source).toMatch(/^pitwall:device\/(bm|bw)-[0-9a-z]{8}$/);
     expect(await count('cart.abandoned')).toBeGreaterThan(5);
     expect(await count('shipment.delayed')).toBeGreaterThan(0);
     expect(await count('shipment.delivered')).toBeGreaterThan(5);
@@ -162,7 +168,10 @@ describe('demo world against an embedded Pitwall', () => {
   });
 
   test('shoppers answer the surveys the workflows show them, and the answers are stored', async () => {
-    expect(runner.client.counts.surveyAnswers).toBeGreaterThan(0);
+    console.log(`demo run: ${runner.client.counts.surveyAnswers} survey answers, world ${JSON.stringify(runner.world?.stats)}`);
+    // A short run already tells a handful of shoppers' reasons: the automatic exit survey on small
+    // carts and delivery-concern-rescue's on big ones (post-purchase surveys come after 3 days).
+    expect(runner.client.counts.surveyAnswers).toBeGreaterThanOrEqual(5);
     const results = await api('/v1/surveys/what-stopped-you/results');
     expect(results.responses).toBe(runner.client.counts.surveyAnswers);
   });

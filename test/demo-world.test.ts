@@ -1,15 +1,6 @@
-/** The demo world on its own: determinism per seed, the shop it builds, its causal switches, the uplift interval. */
+/** The demo world on its own: determinism per seed, the shop it builds, its causal switches. */
 import { describe, expect, test } from 'vitest';
-import {
-  buildShopModel,
-  type Emission,
-  newcombe,
-  plainStorefront,
-  referenceData,
-  type Storefront,
-  World,
-  wilson,
-} from '../src/demo/index.ts';
+import { buildShopModel, type Emission, plainStorefront, referenceData, type Storefront, World } from '../src/demo/index.ts';
 
 const START = Date.parse('2026-03-02T06:00:00Z');
 const HOUR = 3_600_000;
@@ -60,15 +51,12 @@ describe('demo world', () => {
   test('a simulated week has orders, shipments, deliveries, vehicle signals, warehouse SenML and the cold-room sensor', async () => {
     const { out, world } = await run(3, 24 * 7);
     const types = new Set(out.flatMap((e) => (e.kind === 'cloudevent' ? [String(e.event.type)] : [])));
-    for (const t of [
-      'shipment.created',
-      'shipment.status',
-      'shipment.position',
-      'shipment.delivered',
-      'device.registered',
-      'vehicle.signal',
-    ])
+    for (const t of ['shipment.created', 'shipment.status', 'shipment.position', 'shipment.delivered', 'device.registered'])
       expect(types).toContain(t);
+    // Connected vehicles report VSS telemetry per device: a battery monitor and a brake-wear sensor.
+    const telemetry = out.flatMap((e) => (e.kind === 'telemetry' ? [e] : []));
+    expect(new Set(telemetry.map((e) => e.device.slice(0, 3)))).toEqual(new Set(['bm-', 'bw-']));
+    expect(new Set(telemetry.flatMap((e) => e.signals.map((x) => x.name)))).toContain('Vehicle.LowVoltageBattery.StateOfHealth');
     const events = new Set(out.flatMap((e) => (e.kind === 'segment' ? [String(e.message.event ?? e.message.type)] : [])));
     for (const t of ['identify', 'page', 'Product Viewed', 'Product Added', 'Checkout Started', 'Order Completed'])
       expect(events).toContain(t);
@@ -82,7 +70,9 @@ describe('demo world', () => {
         ? Date.parse(String(e.message.timestamp))
         : e.kind === 'cloudevent'
           ? Date.parse(String(e.event.time))
-          : Number(e.pack[0]?.bt) * 1000,
+          : e.kind === 'telemetry'
+            ? e.at
+            : Number(e.pack[0]?.bt) * 1000,
     );
     expect(Math.max(...times)).toBeLessThanOrEqual(end);
     expect(world.stats.orders).toBeGreaterThan(50);
@@ -137,15 +127,53 @@ describe('demo world', () => {
     expect(answers.filter((a) => a === 'delivery_time').length / answers.length).toBeLessThan(0.4);
   });
 
-  test('Wilson and Newcombe intervals match published values', () => {
-    // Newcombe (1998), table II example: 56/70 vs 48/80 → difference 0.2, 95 % CI 0.0524 to 0.3339.
-    const d = newcombe({ conversions: 56, n: 70 }, { conversions: 48, n: 80 });
-    expect(d.diff).toBeCloseTo(0.2, 6);
-    expect(d.lo).toBeCloseTo(0.0524, 3);
-    expect(d.hi).toBeCloseTo(0.3339, 3);
-    const w = wilson(81, 263);
-    expect(w.lo).toBeCloseTo(0.2553, 3);
-    expect(w.hi).toBeCloseTo(0.3662, 3);
-    expect(wilson(0, 0)).toEqual({ p: 0, lo: 0, hi: 1 });
+  test('a held-up truck stands still: fixes at speed 0 stay where it stopped', async () => {
+    const out: Emission[] = [];
+    const world = new World({ seed: 2, startMs: START, trouble: 20 });
+    await world.advance(START + 72 * HOUR, { emit: (e) => out.push(e), storefront: plainStorefront });
+    const fixes = new Map<string, { lat: number; lon: number; speed: number }[]>();
+    for (const e of out)
+      if (e.kind === 'cloudevent' && e.event.type === 'shipment.position') {
+        const d = e.event.data as { shipment_id: string; lat: number; lon: number; speed_kmh: number };
+        fixes.set(d.shipment_id, [...(fixes.get(d.shipment_id) ?? []), { lat: d.lat, lon: d.lon, speed: d.speed_kmh }]);
+      }
+    let still = 0;
+    for (const list of fixes.values())
+      for (let i = 1; i < list.length; i++) {
+        const [a, b] = [list[i - 1], list[i]];
+        if (a && b && b.speed === 0 && a.speed === 0) {
+          still++;
+          expect([b.lat, b.lon]).toEqual([a.lat, a.lon]);
+        }
+      }
+    expect(world.stats.incidents).toBeGreaterThan(0);
+    expect(still).toBeGreaterThan(5);
+  });
+
+  test('the delivery-concern focus: shoppers come for held-up parts and leave over delivery time', async () => {
+    const answers: string[] = [];
+    const sf: Storefront = {
+      decideProduct: async () => ({ survey: { id: 'what-stopped-you', token: 't' } }),
+      decideCheckout: async () => null,
+      answerSurvey: async (_id, body) => void answers.push(String((body.answers as { value: unknown }[])[0]?.value)),
+    };
+    const out: Emission[] = [];
+    const world = new World({ seed: 4, startMs: START, trouble: 10, focus: 'delivery-concern' });
+    await world.advance(START + 48 * HOUR, { emit: (e) => out.push(e), storefront: sf });
+    expect(answers.length).toBeGreaterThan(10);
+    expect(answers.every((a) => a === 'delivery_time')).toBe(true);
+    // Most products viewed are on a shipment (the held-up ones), not drawn from the whole catalogue.
+    const shipped = new Set(
+      out.flatMap((e) =>
+        e.kind === 'cloudevent' && e.event.type === 'shipment.created'
+          ? (e.event.data as { lines: { sku: string }[] }).lines.map((l) => l.sku)
+          : [],
+      ),
+    );
+    const viewed = out.flatMap((e) =>
+      e.kind === 'segment' && e.message.event === 'Product Viewed' ? [String((e.message.properties as { sku: string }).sku)] : [],
+    );
+    const late = viewed.slice(Math.floor(viewed.length / 2));
+    expect(late.filter((s) => shipped.has(s)).length / late.length).toBeGreaterThan(0.7);
   });
 });

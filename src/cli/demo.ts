@@ -146,9 +146,10 @@ export async function prepareDemo(cfg: Config, o: DemoCliOptions): Promise<DemoS
           bar.done();
           lines.push(`  History ${historyDays} days backfilled: ${r.events.toLocaleString('en')} events, ${r.world.stats.orders} orders`);
         }
-        // The embedded broker takes the key as an MQTT password; an external broker has its own credentials.
+        // The embedded broker takes the key as an MQTT password, and each vehicle device gets its own
+        // credential; an external broker has its own credentials.
         const mqttUrl = pw.mqtt.mode === 'embedded' ? pw.mqtt.url : undefined;
-        runner = new DemoRunner({ url: pw.httpUrl, key, seed, effects, note, ...(mqttUrl ? { mqttUrl } : {}) });
+        runner = new DemoRunner({ url: pw.httpUrl, key, seed, effects, note, ...(mqttUrl ? { mqttUrl, deviceCredentials: true } : {}) });
         runner.start(1000);
         const dayMinutes = Math.round((1440 / speed) * 10) / 10;
         lines.push('');

@@ -25,8 +25,17 @@ export interface ClientOptions {
    * history mode (MQTT has no history flag), everything goes over HTTP.
    */
   mqttUrl?: string;
+  /**
+   * With `mqttUrl`: each connected-vehicle device gets its own credential (`POST /v1/devices`, admin
+   * scope) and connection, and publishes on `pitwall/devices/{id}/telemetry` as itself — the embedded
+   * broker checks it. Without it vehicles publish over the shared connection (an external broker has
+   * its own credentials).
+   */
+  deviceCredentials?: boolean;
   fetch?: typeof fetch;
 }
+
+type Telemetry = Extract<Emission, { kind: 'telemetry' }>;
 
 export class DemoHttpError extends Error {
   constructor(
@@ -46,6 +55,8 @@ export class PitwallClient {
   readonly counts = { events: 0, rejected: 0, decisions: 0, surveyAnswers: 0, degraded: 0 };
 
   private mqttClient: Promise<MqttClient | undefined> | undefined;
+  /** One connection per vehicle device (with `deviceCredentials`); undefined: that device reports over HTTP. */
+  private readonly deviceClients = new Map<string, Promise<MqttClient | undefined>>();
 
   constructor(private readonly o: ClientOptions) {
     this.base = o.url.replace(/\/+$/, '');
@@ -76,10 +87,51 @@ export class PitwallClient {
     return this.mqttClient;
   }
 
-  /** Closes the MQTT connection, if any. */
+  /**
+   * The connection a vehicle device publishes on: its own, made with a credential Pitwall issues
+   * (`POST /v1/devices`), or the shared one. Undefined (noted once): the device reports over HTTP.
+   */
+  private deviceBroker(device: string): Promise<MqttClient | undefined> {
+    if (!this.o.deviceCredentials) return this.broker();
+    let c = this.deviceClients.get(device);
+    if (!c) {
+      c = (async () => {
+        if (!(await this.broker())) return undefined;
+        const r = await this.request('POST', '/v1/devices', { id: device });
+        const cred = r.json as { mqtt_username?: string; mqtt_password?: string } | undefined;
+        if (r.status !== 201 || !cred?.mqtt_username || !cred.mqtt_password) {
+          this.noteOnce(
+            'device credential',
+            `POST /v1/devices answered ${r.status} (${r.text.slice(0, 200)}); vehicles without a device credential report over HTTP`,
+          );
+          return undefined;
+        }
+        const client = await mqtt.connectAsync(this.o.mqttUrl as string, {
+          username: cred.mqtt_username,
+          password: cred.mqtt_password,
+          clientId: `pitwall-demo-${device}-${process.pid}-${Math.floor(Math.random() * 1e9)}`,
+          protocolVersion: 4,
+          reconnectPeriod: 1000,
+          connectTimeout: 10_000,
+        });
+        client.on('error', (e) =>
+          this.noteOnce('mqtt device error', `MQTT connection error of a vehicle device (${e.message}); reconnecting`),
+        );
+        return client;
+      })().catch((e: unknown) => {
+        this.noteOnce('mqtt device', `a vehicle device could not connect to MQTT (${(e as Error).message}); it reports over HTTP`);
+        return undefined;
+      });
+      this.deviceClients.set(device, c);
+    }
+    return c;
+  }
+
+  /** Closes the MQTT connections, if any. */
   async close(): Promise<void> {
-    const c = await this.mqttClient;
-    await c?.endAsync().catch(() => undefined);
+    const all = await Promise.all([this.mqttClient, ...this.deviceClients.values()]);
+    this.deviceClients.clear();
+    await Promise.all(all.map((c) => c?.endAsync().catch(() => undefined)));
   }
 
   async request(
@@ -131,9 +183,16 @@ export class PitwallClient {
     const packs: { device: string; pack: Record<string, unknown>[] }[] = [];
     const broker = await this.broker();
     const byShipment = new Map<string, Record<string, unknown>[]>();
+    const telemetry: { e: Telemetry; via: MqttClient }[] = [];
+    const devices = broker ? [...new Set(emissions.flatMap((e) => (e.kind === 'telemetry' ? [e.device] : [])))] : [];
+    const vias = new Map(await Promise.all(devices.map(async (d) => [d, await this.deviceBroker(d)] as const)));
     for (const e of emissions) {
       if (e.kind === 'segment') segment.push(e.message);
-      else if (e.kind === 'cloudevent') {
+      else if (e.kind === 'telemetry') {
+        const via = vias.get(e.device);
+        if (via) telemetry.push({ e, via });
+        else for (const ev of vehicleSignals(e)) events.push(this.o.history ? { ...ev, pitwallhistory: true } : ev);
+      } else if (e.kind === 'cloudevent') {
         const type = String(e.event.type);
         const data = e.event.data as Record<string, unknown>;
         if (broker && type.startsWith('shipment.') && typeof data.shipment_id === 'string') {
@@ -145,9 +204,9 @@ export class PitwallClient {
     }
     if (broker) {
       // QoS 1: the embedded broker acknowledges after Pitwall's commit, so a publish that resolves is stored.
-      const publish = async (topic: string, payload: unknown, n: number) => {
+      const publish = async (topic: string, payload: unknown, n: number, via = broker) => {
         try {
-          await broker.publishAsync(topic, JSON.stringify(payload), { qos: 1 });
+          await via.publishAsync(topic, JSON.stringify(payload), { qos: 1 });
           this.counts.events += n;
         } catch (e) {
           this.counts.rejected += n;
@@ -157,6 +216,21 @@ export class PitwallClient {
       const sends: Promise<void>[] = [];
       for (const [id, list] of byShipment) sends.push(publish(`pitwall/shipments/${id}`, list, list.length));
       for (const p of packs.splice(0)) sends.push(publish(`pitwall/devices/${p.device}/senml`, p.pack, p.pack.length));
+      // One device's reports in order, the devices side by side.
+      const byDevice = new Map<string, { e: Telemetry; via: MqttClient }[]>();
+      for (const t of telemetry) byDevice.set(t.e.device, [...(byDevice.get(t.e.device) ?? []), t]);
+      for (const [device, list] of byDevice)
+        sends.push(
+          (async () => {
+            for (const { e, via } of list)
+              await publish(
+                `pitwall/devices/${device}/telemetry`,
+                { vin: e.vin, ts: e.at, signals: Object.fromEntries(e.signals.map((x) => [x.name, x.value])) },
+                e.signals.length,
+                via,
+              );
+          })(),
+        );
       await Promise.all(sends);
     }
     // Each kind in order (a shipment's created before its statuses), the kinds and devices side by side.
@@ -250,4 +324,17 @@ export class PitwallClient {
     this.noted.add(key);
     this.o.note?.(message);
   }
+}
+
+/** A vehicle report as `vehicle.signal` CloudEvents (the HTTP path): one per signal, with its unit. */
+function vehicleSignals(e: Telemetry): Record<string, unknown>[] {
+  return e.signals.map((x, i) => ({
+    specversion: '1.0',
+    id: `${e.id}-${i}`,
+    source: `urn:pitwall-demo:device/${e.device}`,
+    type: 'vehicle.signal',
+    time: new Date(e.at).toISOString(),
+    deviceid: e.device,
+    data: { signal: x.name, value: x.value, unit: x.unit, vin: e.vin, device_id: e.device },
+  }));
 }

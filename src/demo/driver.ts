@@ -15,6 +15,8 @@ export interface DemoOptions extends Omit<WorldOptions, 'startMs'> {
   key: string;
   /** Send device SenML and carrier messages over this MQTT broker (see ClientOptions.mqttUrl). */
   mqttUrl?: string;
+  /** With `mqttUrl`: a device credential and connection per vehicle device (see ClientOptions.deviceCredentials). */
+  deviceCredentials?: boolean;
   note?: (message: string) => void;
   fetch?: typeof fetch;
 }
@@ -34,6 +36,7 @@ export class DemoRunner {
       ...(o.note ? { note: o.note } : {}),
       ...(o.fetch ? { fetch: o.fetch } : {}),
       ...(o.mqttUrl ? { mqttUrl: o.mqttUrl } : {}),
+      ...(o.deviceCredentials ? { deviceCredentials: true } : {}),
     });
   }
 
@@ -47,6 +50,7 @@ export class DemoRunner {
     const start = startMs ?? (await this.client.clock()).nowMs;
     const world = new World({ ...this.o, startMs: start });
     await loadReference(this.client, world);
+    await loadExitSurvey(this.client);
     this.world = world;
     return world;
   }
@@ -91,6 +95,37 @@ export async function loadReference(client: PitwallClient, world: World): Promis
   await client.importReference('/v1/carriers', { carriers: ref.carriers });
   await client.importReference('/v1/lanes', { lanes: ref.lanes });
   await client.importReference('/v1/catalog', { products: ref.products });
+}
+
+const EXIT_SURVEY = 'what-stopped-you';
+
+/**
+ * The starter exit survey: Pitwall's built-in `what-stopped-you`, shown automatically at checkout
+ * for carts up to €50 (`PUT /v1/surveys/:id`), so a short run already hears a few shoppers' reasons.
+ * Bigger carts are `delivery-concern-rescue`'s to ask about (its condition is `cart.value > 50`): the
+ * survey cap (1 a day) would otherwise hold back the workflow's survey and offer. Left as it is when
+ * it already has an automatic placement (a second run, or the operator's own); a refusal is noted.
+ */
+export async function loadExitSurvey(client: PitwallClient): Promise<void> {
+  const r = await client.request('GET', '/v1/surveys');
+  const survey = (r.json as { surveys?: Record<string, unknown>[] } | undefined)?.surveys?.find((x) => x.id === EXIT_SURVEY);
+  if (r.status !== 200 || !survey) {
+    client.noteOnce('exit survey', `GET /v1/surveys answered ${r.status} without ${EXIT_SURVEY}; no automatic exit survey`);
+    return;
+  }
+  const placements = Array.isArray(survey.placements) ? (survey.placements as { type?: string; auto?: boolean }[]) : [];
+  if (placements.some((p) => p.auto === true)) return;
+  const { version: _v, source: _s, updatedAt: _u, responses: _r, lastResponseAt: _l, ...definition } = survey;
+  const put = await client.request('PUT', `/v1/surveys/${EXIT_SURVEY}`, {
+    ...definition,
+    audience: 'cart_value > 0.0 && cart_value <= 50.0',
+    placements: [...placements.filter((p) => p.type !== 'exit_intent'), { type: 'exit_intent', auto: true }],
+  });
+  if (put.status !== 200 && put.status !== 201)
+    client.noteOnce(
+      'exit survey',
+      `PUT /v1/surveys/${EXIT_SURVEY} answered ${put.status} (${put.text.slice(0, 200)}); no automatic exit survey`,
+    );
 }
 
 /**

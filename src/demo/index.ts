@@ -5,7 +5,6 @@ export { buildShopModel, referenceData, type ShopModel } from './model.ts';
 export { type Receiver, startReceiver } from './receiver.ts';
 export { Rng } from './rng.ts';
 export { DEMO_DETECTORS, STARTER_SECRETS, starterWorkflows, writeStarterWorkflows } from './starter.ts';
-export { newcombe, wilson } from './uplift.ts';
 export {
   type CheckoutDecision,
   type Effects,

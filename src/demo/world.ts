@@ -1,7 +1,7 @@
 /**
  * The demo world: a simulated automotive-parts shop. It advances in fixed steps of simulated
  * time and says what a real shop would send to Pitwall — Segment calls from shoppers,
- * CloudEvents from carriers and connected vehicles, SenML packs from warehouse sensors — and
+ * CloudEvents from carriers, telemetry from connected vehicles, SenML packs from warehouse sensors — and
  * its shoppers ask the storefront decision API what to show and react to the answer.
  *
  * Deterministic: the same seed, start time and storefront answers give the same emissions
@@ -20,7 +20,9 @@ const DAY = 24 * HOUR;
 export type Emission =
   | { kind: 'segment'; message: Record<string, unknown> }
   | { kind: 'cloudevent'; event: Record<string, unknown> }
-  | { kind: 'senml'; device: string; pack: Record<string, unknown>[] };
+  | { kind: 'senml'; device: string; pack: Record<string, unknown>[] }
+  /** One report of a connected vehicle's device: VSS signals at one instant (MQTT telemetry, or `vehicle.signal` CloudEvents over HTTP). */
+  | { kind: 'telemetry'; device: string; id: string; vin: string; at: number; signals: { name: string; value: number; unit: string }[] };
 
 /** The part of a decide answer the shoppers look at (docs/storefront.md; fields may be missing). */
 export interface ProductDecision {
@@ -72,6 +74,13 @@ export interface WorldOptions {
   faults?: boolean;
   /** Multiplies how often incidents, cold-room and sensor faults start (default 1; tests raise it). */
   trouble?: number;
+  /**
+   * `delivery-concern`: most shoppers come for a part that is held up on the road (on a shipment
+   * the world has delayed), and one who leaves without buying leaves over delivery time — the
+   * situation the `delivery-concern-rescue` workflow is for, so its uplift test needs fewer
+   * shoppers. How they react to what Pitwall shows them is unchanged.
+   */
+  focus?: 'delivery-concern';
 }
 
 export interface WorldStats {
@@ -141,6 +150,8 @@ interface Shipment {
   stage: 'booked' | 'picked_up' | 'in_transit' | 'at_hub' | 'out_for_delivery' | 'delivered';
   nextPositionMs: number;
   stoppedUntilMs: number;
+  /** Share of the route covered at the last fix (it does not grow while the truck stands still). */
+  progress: number;
   from: { lat: number; lon: number };
   to: { lat: number; lon: number };
 }
@@ -209,7 +220,7 @@ export class World {
   };
   /** Simulated time up to which the world has run. */
   now: number;
-  private readonly opts: Required<Omit<WorldOptions, 'effects' | 'seed' | 'startMs'>>;
+  private readonly opts: Required<Omit<WorldOptions, 'effects' | 'seed' | 'startMs' | 'focus'>> & Pick<WorldOptions, 'focus'>;
   private readonly run: string;
   private readonly rng: { shop: Rng; env: Rng; fleet: Rng; carriers: Rng; faults: Rng; ids: Rng };
   private seq = 0;
@@ -243,6 +254,7 @@ export class World {
       sensorMinutes: o.sensorMinutes ?? 10,
       faults: o.faults ?? true,
       trouble: o.trouble ?? 1,
+      focus: o.focus,
     };
     this.rng = {
       shop: root.fork('shop'),
@@ -371,8 +383,9 @@ export class World {
       const m = this.model.models[customer.model] as VehicleModel;
       this.segment(at, { type: 'identify', ...who, traits: { region: customer.region, vehicle: `${customer.year} ${m.make} ${m.model}` } });
     }
-    const kind = KIND_SHARE[r.weighted(KIND_SHARE.map((k) => k[1]))]?.[0] ?? 'brake_pads';
-    const sku = this.fitting(customer, kind, r);
+    const held = this.opts.focus === 'delivery-concern' ? this.heldUpSku(at, r) : undefined;
+    const kind = held?.kind ?? KIND_SHARE[r.weighted(KIND_SHARE.map((k) => k[1]))]?.[0] ?? 'brake_pads';
+    const sku = held ?? this.fitting(customer, kind, r);
     this.segment(at, {
       type: 'page',
       ...who,
@@ -439,17 +452,30 @@ export class World {
       }
     } else p = 0;
     let exit = exitSurvey;
+    // A shopper who came for a held-up part mostly hesitates over its delivery time.
+    if (held) p *= 0.35;
     if (r.chance(p)) {
       await this.placeOrder(at + 8 * MIN, cart, who, false);
       return;
     }
     // Not bought: why (the truth a survey reveals).
-    cart.cause = promiseDays > 3.5 && r.chance(0.8) ? 'delivery_time' : r.pick(NON_DELIVERY_CAUSES);
+    cart.cause =
+      this.opts.focus === 'delivery-concern' || (promiseDays > 3.5 && r.chance(0.8)) ? 'delivery_time' : r.pick(NON_DELIVERY_CAUSES);
     this.stats.abandoned++;
     exit = checkoutSurvey ?? exit;
     if (exit) await this.maybeAnswerSurvey(exit, customer, who, cart);
     if (r.chance(cart.cause === 'delivery_time' ? 0.7 : 0.45))
       this.schedule(at + r.int(cart.cause === 'delivery_time' ? 120 : 40, 18 * 60) * MIN, () => this.returnVisit(cart, who, 1));
+  }
+
+  /** A SKU on a shipment an incident holds up now (world truth), for the `delivery-concern` focus; undefined when none is. */
+  private heldUpSku(at: number, r: Rng): Sku | undefined {
+    const skus: string[] = [];
+    for (const s of this.shipments)
+      if (s.stage !== 'delivered' && (s.stoppedUntilMs > at || this.incidentOn(s.lane.carrier, s.lane.destination, at)))
+        for (const l of s.lines) if ((this.skuById.get(l.sku)?.price ?? 0) > 50) skus.push(l.sku);
+    if (skus.length === 0 || !r.chance(0.9)) return undefined;
+    return this.skuById.get(r.pick(skus));
   }
 
   private async returnVisit(cart: Cart, who: Record<string, string>, visit: number): Promise<void> {
@@ -704,6 +730,7 @@ export class World {
       stage: 'booked',
       nextPositionMs: at + 2 * HOUR,
       stoppedUntilMs: incident ? Math.min(incident.untilMs, at + transit / 2) : 0,
+      progress: 0,
       from: { lat: wh?.lat ?? 53.5, lon: wh?.lon ?? 10 },
       to: { lat: (region?.lat ?? 52) + c.normal(0, 0.3), lon: (region?.lon ?? 10) + c.normal(0, 0.3) },
     };
@@ -750,7 +777,9 @@ export class World {
         s.nextPositionMs += 2 * HOUR;
         if (rank(s.stage) < rank('picked_up')) continue;
         const moving = at >= s.stoppedUntilMs;
-        const frac = Math.min(1, (at - s.createdMs) / total);
+        // A held-up truck stands still: its fixes stay where it stopped until it moves on.
+        if (moving) s.progress = Math.max(s.progress, Math.min(1, (at - s.createdMs) / total));
+        const frac = s.progress;
         const lat = s.from.lat + (s.to.lat - s.from.lat) * frac;
         const lon = s.from.lon + (s.to.lon - s.from.lon) * frac;
         this.cloudEvent(at, 'shipment.position', `urn:pitwall-demo:tracker/${s.lane.carrier}`, {
@@ -830,26 +859,18 @@ export class World {
         v.odometer += v.kmPerDay * days;
         const dropout = this.opts.faults && f.chance(0.03);
         if (!dropout) {
-          const device = `bm-${v.vin.slice(-8).toLowerCase()}`;
-          this.signal(
-            at,
-            v,
-            device,
-            'Vehicle.LowVoltageBattery.StateOfHealth',
-            Math.round((v.soh + f.normal(0, 0.4)) * 10) / 10,
-            'percent',
-          );
-          this.signal(
-            at,
-            v,
-            device,
-            'Vehicle.LowVoltageBattery.CurrentVoltage',
-            Math.round(f.normal(12.1 + (v.soh - 70) / 60, 0.1) * 100) / 100,
-            'V',
-          );
-          const pads = `bw-${v.vin.slice(-8).toLowerCase()}`;
-          this.signal(at, v, pads, PAD_SIGNAL, Math.round(v.padWear * 10) / 10, 'percent');
-          this.signal(at, v, pads, 'Vehicle.TraveledDistance', Math.round(v.odometer), 'km');
+          this.telemetry(at, v, `bm-${v.vin.slice(-8).toLowerCase()}`, [
+            { name: 'Vehicle.LowVoltageBattery.StateOfHealth', value: Math.round((v.soh + f.normal(0, 0.4)) * 10) / 10, unit: 'percent' },
+            {
+              name: 'Vehicle.LowVoltageBattery.CurrentVoltage',
+              value: Math.round(f.normal(12.1 + (v.soh - 70) / 60, 0.1) * 100) / 100,
+              unit: 'V',
+            },
+          ]);
+          this.telemetry(at, v, `bw-${v.vin.slice(-8).toLowerCase()}`, [
+            { name: PAD_SIGNAL, value: Math.round(v.padWear * 10) / 10, unit: 'percent' },
+            { name: 'Vehicle.TraveledDistance', value: Math.round(v.odometer), unit: 'km' },
+          ]);
         }
         // A customer told about a worn part may buy the replacement (and it gets fitted).
         if (!v.buying && (v.soh < 70 || v.padWear > 80) && f.chance(0.06)) {
@@ -884,14 +905,8 @@ export class World {
     }
   }
 
-  private signal(at: number, v: Vehicle, device: string, signal: string, value: number, unit: string): void {
-    this.cloudEvent(
-      at,
-      'vehicle.signal',
-      `urn:pitwall-demo:device/${device}`,
-      { signal, value, unit, vin: v.vin, device_id: device },
-      { deviceid: device },
-    );
+  private telemetry(at: number, v: Vehicle, device: string, signals: { name: string; value: number; unit: string }[]): void {
+    this.emit({ kind: 'telemetry', device, id: `demo-${this.run}-${this.nextId()}`, vin: v.vin, at, signals });
   }
 
   // ─── plumbing ────────────────────────────────────────────────────────────────

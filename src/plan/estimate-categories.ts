@@ -67,14 +67,18 @@ export interface CategoryHistory {
   unknownSkus: number;
 }
 
-/** Orders by UTC day and scenario category, from carts that became orders (their lines × the catalogue). */
+/**
+ * Orders by UTC day and scenario category, from carts that became orders (their lines × the
+ * catalogue). With `nowMs`, its UTC day (not over yet) is left out, as in `orderHistory`.
+ */
 export async function categoryHistory(
   store: Store,
   scenarioIds: ReadonlySet<string>,
-  opts: { sinceMs?: number } = {},
+  opts: { sinceMs?: number; nowMs?: number } = {},
 ): Promise<CategoryHistory> {
   let q = store.db.selectFrom('carts').select(['last_activity_ms', 'lines']).where('order_id', 'is not', null);
   if (opts.sinceMs !== undefined) q = q.where('last_activity_ms', '>=', opts.sinceMs);
+  if (opts.nowMs !== undefined) q = q.where('last_activity_ms', '<', Math.floor(opts.nowMs / DAY) * DAY);
   const rows = await q.execute();
   const bySku = await skuCategories(store, scenarioIds);
   const empty: CategoryHistory = { days: 0, weekdays: [], categories: new Map(), total: new Int32Array(0), unknownSkus: 0 };
@@ -168,7 +172,7 @@ export function estimateCategoryDemand(h: CategoryHistory, opts: { minOrders?: n
 export async function withEstimatedCategories(
   store: Store,
   s: Scenario,
-  opts: { sinceMs?: number; minOrders?: number } = {},
+  opts: { sinceMs?: number; nowMs?: number; minOrders?: number } = {},
 ): Promise<{ scenario: Scenario; categories: CategoryDemandEstimate[]; dropped: string[]; unknownSkus: number }> {
   const ids = new Set(s.categories.map((c) => c.id));
   const h = await categoryHistory(store, ids, opts);

@@ -70,10 +70,15 @@ export interface OrderHistory {
   values: number[];
 }
 
-/** Orders per UTC day and their values, from carts that became orders (their last activity is the order). */
-export async function orderHistory(store: Store, opts: { sinceMs?: number } = {}): Promise<OrderHistory> {
+/**
+ * Orders per UTC day and their values, from carts that became orders (their last activity is the
+ * order). With `nowMs`, the UTC day it falls in is left out: it is not over, and counting it as a
+ * whole day would lower the level and its weekday.
+ */
+export async function orderHistory(store: Store, opts: { sinceMs?: number; nowMs?: number } = {}): Promise<OrderHistory> {
   let q = store.db.selectFrom('carts').select(['last_activity_ms', 'value']).where('order_id', 'is not', null);
   if (opts.sinceMs !== undefined) q = q.where('last_activity_ms', '>=', opts.sinceMs);
+  if (opts.nowMs !== undefined) q = q.where('last_activity_ms', '<', Math.floor(opts.nowMs / DAY) * DAY);
   const rows = await q.execute();
   if (rows.length === 0) return { days: [], values: [] };
   const dayOf = (ms: number) => Math.floor(ms / DAY);
@@ -96,7 +101,7 @@ export async function orderHistory(store: Store, opts: { sinceMs?: number } = {}
 export async function withEstimatedDemand(
   store: Store,
   s: Scenario,
-  opts: { sinceMs?: number } = {},
+  opts: { sinceMs?: number; nowMs?: number } = {},
 ): Promise<{ scenario: Scenario; demand: DemandEstimate | undefined; orderValue: Estimated | undefined }> {
   const h = await orderHistory(store, opts);
   if (h.days.length < 14) return { scenario: s, demand: undefined, orderValue: undefined };

@@ -70,7 +70,8 @@ export function estimateDemand(days: readonly { weekday: number; orders: number 
   const v = m2 / dof;
   const scale = n / dof;
   const inv = (m2 * scale - sumMu) / mu2sum; // estimates 1/k
-  const seV = Math.sqrt(Math.max(0, m4 / n - v * v) / n);
+  // Residuals around n_w-day weekday means have variance × (n − 7)/n: scaled back, their fourth moment estimates the counts'.
+  const seV = Math.sqrt(Math.max(0, (m4 * scale * scale) / n - v * v) / n);
   const seInv = (seV * n) / mu2sum;
   const k = inv > 0 ? 1 / inv : 0;
   const seK = inv > 0 ? seInv / (inv * inv) : 0;
@@ -103,8 +104,8 @@ export interface LaneEstimate {
 
 /**
  * Per lane: the share of shipments delivered late (the disruption rate) and their mean lateness
- * (the exponential mean of the extra days; its interval from the gamma distribution of a sum of
- * exponentials, normal approximation).
+ * (the exponential mean of the extra days; its interval exact from the gamma distribution of a sum
+ * of exponentials).
  */
 export function estimateLanes(obs: readonly LaneObservation[], source: string): LaneEstimate[] {
   const by = new Map<string, number[]>();
@@ -115,10 +116,40 @@ export function estimateLanes(obs: readonly LaneObservation[], source: string): 
   }
   return [...by.entries()].map(([lane, xs]) => {
     const late = xs.filter((x) => x > 0);
-    const m = late.length > 0 ? late.reduce((a, b) => a + b, 0) / late.length : 0;
-    const se = late.length > 0 ? m / Math.sqrt(late.length) : 0;
-    return { lane, disruptionRate: estimateRate(late.length, xs.length, source), meanDelayDays: est(m, se, source, late.length) };
+    const n = late.length;
+    const m = n > 0 ? late.reduce((a, b) => a + b, 0) / n : 0;
+    const se = n > 0 ? m / Math.sqrt(n) : 0;
+    // The sum of n exponentials is Gamma(n, mean): an exact interval (a normal one, m ± 1.96 m/√n,
+    // is far too narrow for the few late deliveries a lane usually has — for n = 1 it excludes 3 m).
+    const lo = n > 0 ? (n * m) / gammaQuantile(n, 0.975) : 0;
+    const hi = n > 0 ? (n * m) / gammaQuantile(n, 0.025) : 0;
+    return { lane, disruptionRate: estimateRate(n, xs.length, source), meanDelayDays: est(m, se, source, n, lo, hi) };
   });
+}
+
+/**
+ * The 2.5 % or 97.5 % quantile of Gamma(n, 1) for a whole n ≥ 1: exact up to n = 100
+ * (P(Gamma(n) ≤ x) = P(Poisson(x) ≥ n), by bisection), Wilson–Hilferty above.
+ */
+function gammaQuantile(n: number, p: 0.025 | 0.975): number {
+  if (n > 100) return n * (1 - 1 / (9 * n) + (p < 0.5 ? -Z95 : Z95) / (3 * Math.sqrt(n))) ** 3;
+  const atLeastN = (x: number) => {
+    let term = Math.exp(-x);
+    let below = 0;
+    for (let k = 0; k < n; k++) {
+      below += term;
+      term *= x / (k + 1);
+    }
+    return 1 - below;
+  };
+  let lo = 0;
+  let hi = n + 10 * Math.sqrt(n) + 10;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (atLeastN(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
 }
 
 export interface FunnelCell {

@@ -101,17 +101,17 @@ async function baseScenario(d: HttpDeps, input: unknown, at: string): Promise<{ 
     estimated.lanes = r.lanes;
   }
   if (on.has('estimate_demand')) {
-    const r = await withEstimatedDemand(d.store, base);
+    const r = await withEstimatedDemand(d.store, base, { nowMs: d.clock.now() });
     base = r.scenario;
     estimated.demand = r.demand ?? null;
     estimated.orderValue = r.orderValue ?? null;
   }
   if (on.has('estimate_categories')) {
-    const r = await withEstimatedCategories(d.store, base);
+    const r = await withEstimatedCategories(d.store, base, { nowMs: d.clock.now() });
     base = r.scenario;
     estimated.categories = { categories: r.categories, dropped: r.dropped, unknownSkus: r.unknownSkus };
     if (all === 'all' && r.categories.length === 0) {
-      const dm = await withEstimatedDemand(d.store, base);
+      const dm = await withEstimatedDemand(d.store, base, { nowMs: d.clock.now() });
       base = dm.scenario;
       estimated.demand = dm.demand ?? null;
       estimated.orderValue = dm.orderValue ?? null;

@@ -44,7 +44,7 @@ async function sendFile(reply: FastifyReply, path: string): Promise<FastifyReply
 }
 
 /** Live-feed bounds: streams per key and per process, a slow reader's buffer, how often a stream re-checks its credential. */
-export const STREAM_LIMITS = { perKey: 5, perProcess: 200, bufferBytes: 1 << 20, recheckMs: 15_000 };
+export const STREAM_LIMITS = { perKey: 20, perProcess: 200, bufferBytes: 1 << 20, recheckMs: 15_000 };
 
 const wantsHtml = (req: FastifyRequest) => (req.headers.accept ?? '').includes('text/html');
 

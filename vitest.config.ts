@@ -6,8 +6,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // Two test files at a time on the 2-core CI machine (vitest's default leaves one core idle).
-    maxWorkers: 2,
     reporters: ['default', 'json'],
     outputFile: { json: '.tmp/vitest-results.json' },
   },

@@ -2,7 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Config, loadConfig } from '../config/index.ts';
-import { type Clock, isAppError, scaledClock } from '../core/index.ts';
+import { AppError, type Clock, isAppError, scaledClock } from '../core/index.ts';
+import { type EventLog, openEventLog } from '../log/index.ts';
 import { openStore, type Store, sqliteFileIn } from '../store/index.ts';
 
 export function config(): Config {
@@ -17,6 +18,28 @@ export async function withStore<T>(fn: (store: Store, cfg: Config, clock: Clock)
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Runs `fn` with the store and an open event log, refusing (with `code`) while a Pitwall server
+ * runs on the same data dir — for the rebuilds, which must not fold beside a live consumer.
+ */
+export async function withStoppedLog<T>(
+  code: string,
+  what: string,
+  fn: (log: EventLog, store: Store, cfg: Config, clock: Clock) => Promise<T>,
+): Promise<T> {
+  const cfg = config();
+  const pid = runningPid(cfg);
+  if (pid) throw new AppError(code, `Pitwall is running on ${cfg.dataDir} (pid ${pid}); stop it, ${what}, then start it again`);
+  return withStore(async (store, c, clock) => {
+    const log = openEventLog(store, clock, { dedupeWindowMs: c.dedupeRetentionDays * 86_400_000 });
+    try {
+      return await fn(log, store, c, clock);
+    } finally {
+      await log.close();
+    }
+  });
 }
 
 export function pidFile(cfg: Config): string {

@@ -1,30 +1,16 @@
 /** `pitwall state rebuild`: every projection folded again from the log. */
 import type { Command } from '@commander-js/extra-typings';
-import { AppError } from '../core/index.ts';
 import { openTimerStore } from '../detect/index.ts';
-import { openEventLog } from '../log/index.ts';
 import { rebuildState } from '../state/index.ts';
-import { config, run, runningPid, withStore } from './context.ts';
+import { run, withStoppedLog } from './context.ts';
 
 export async function stateRebuild(): Promise<void> {
-  const cfg = config();
-  const pid = runningPid(cfg);
-  if (pid)
-    throw new AppError(
-      'PW_STATE_REBUILD_RUNNING',
-      `Pitwall is running on ${cfg.dataDir} (pid ${pid}); stop it, rebuild, then start it again`,
-    );
-  await withStore(async (store, c, clock) => {
-    const log = openEventLog(store, clock, { dedupeWindowMs: c.dedupeRetentionDays * 86_400_000 });
-    try {
-      const started = Date.now();
-      const r = await rebuildState({ log, store, timers: openTimerStore(store, clock), clock, detectors: c.detectors });
-      const s = ((Date.now() - started) / 1000).toFixed(1);
-      console.log(`Rebuilt ${r.projections.length} projections (${r.projections.join(', ')}) from ${r.events} events in ${s} s.`);
-      console.log(`Group "state" is at position ${r.position}; detectors continue from there when Pitwall starts.`);
-    } finally {
-      await log.close();
-    }
+  await withStoppedLog('PW_STATE_REBUILD_RUNNING', 'rebuild', async (log, store, c, clock) => {
+    const started = Date.now();
+    const r = await rebuildState({ log, store, timers: openTimerStore(store, clock), clock, detectors: c.detectors });
+    const s = ((Date.now() - started) / 1000).toFixed(1);
+    console.log(`Rebuilt ${r.projections.length} projections (${r.projections.join(', ')}) from ${r.events} events in ${s} s.`);
+    console.log(`Group "state" is at position ${r.position}; detectors continue from there when Pitwall starts.`);
   });
 }
 

@@ -16,15 +16,8 @@ let d: Dashboard;
 const BODY = { seed: 5, paths: 1000, horizon_days: 28, cash: { floor: 150_000 } };
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
-async function openAt(pathname: string, key?: string) {
-  const o = await d.open(key ? { key } : {});
-  await o.page.goto(`${d.url}${pathname}`);
-  await o.page.getByRole('navigation', { name: 'Pages' }).waitFor();
-  o.watched.consoleErrors.length = 0;
-  o.watched.pageErrors.length = 0;
-  o.watched.violations.length = 0;
-  return o;
-}
+/** Signed in (with `key`, default admin) through the form, then at `pathname`. */
+const openAt = (pathname: string, key?: string) => d.open({ path: pathname, ...(key ? { key } : {}) });
 
 describe.skipIf(!chromiumAvailable())('dashboard risk in Chromium', () => {
   beforeAll(async () => {

@@ -20,15 +20,8 @@ let configDir: string;
 
 const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 15_000 });
 
-/** Signs in, then loads `pathname`; the recorders start empty there (the Overview's requests are not this page's). */
-async function openAt(pathname: string, key?: string) {
-  const o = await d.open(key ? { key } : {});
-  await o.page.goto(`${d.url}${pathname}`);
-  o.watched.consoleErrors.length = 0;
-  o.watched.violations.length = 0;
-  o.watched.pageErrors.length = 0;
-  return o;
-}
+/** Signed in (with `key`, default admin) through the form, then at `pathname`. */
+const openAt = (pathname: string, key?: string) => d.open({ path: pathname, ...(key ? { key } : {}) });
 
 const status = async (key: string) => (await fetch(`${d.url}/v1/settings`, { headers: { authorization: `Bearer ${key}` } })).status;
 

@@ -33,18 +33,8 @@ const ce = (id: string, type: string, data: Record<string, unknown>, at = T) => 
 /** Polls up to 15 s: the machine is shared, and a page needs a sign-in, a load and its requests. */
 const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 15_000 });
 
-/**
- * Signs in (landing on the Overview) and then loads `pathname` directly; what the Overview logged
- * before is not this page's business, so the recorders start empty here.
- */
-async function openAt(pathname: string, key?: string) {
-  const o = await d.open(key ? { key } : {});
-  await o.page.goto(`${d.url}${pathname}`);
-  o.watched.consoleErrors.length = 0;
-  o.watched.violations.length = 0;
-  o.watched.pageErrors.length = 0;
-  return o;
-}
+/** Signed in (with `key`, default admin) through the form, then at `pathname`. */
+const openAt = (pathname: string, key?: string) => d.open({ path: pathname, ...(key ? { key } : {}) });
 
 // Each test signs in and loads pages in Chromium on a shared, loaded machine.
 describe.skipIf(!chromiumAvailable())('dashboard signals in Chromium', () => {

@@ -24,8 +24,16 @@ export interface Dashboard {
   admin: string;
   reader: string;
   chrome: Chromium;
-  /** A fresh browser context and page at 1280×800, watched, signed in with `key` (default admin). */
-  open(opts?: { key?: string; width?: number; height?: number }): Promise<{ page: Page; context: BrowserContext; watched: Watched }>;
+  /**
+   * A fresh browser context and page at 1280×800, watched, signed in with `key` (default admin)
+   * through the sign-in form, then at `path` (default: the Overview it lands on).
+   */
+  open(opts?: {
+    key?: string;
+    width?: number;
+    height?: number;
+    path?: string;
+  }): Promise<{ page: Page; context: BrowserContext; watched: Watched }>;
   /** POST a JSON body with the admin key; returns the parsed answer (throws on a non-2xx). */
   post(pathname: string, body: unknown, method?: string): Promise<unknown>;
   get(pathname: string): Promise<unknown>;
@@ -73,6 +81,10 @@ export async function startDashboard(name: string, opts: { clock?: Clock; env?: 
       await page.getByLabel('API key').fill(o.key ?? admin);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+      if (o.path !== undefined) {
+        await page.goto(`${url}${o.path}`);
+        await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+      }
       return { page, context, watched };
     },
     post: (pathname, body, method = 'POST') => call(pathname, method, body),

@@ -51,16 +51,8 @@ async function answer(customer: string, answers: Answer[]): Promise<void> {
   clock.advance(1000);
 }
 
-/** Signed in, then at `path`; the recorders start empty there (the sign-in's own 401 and the Overview's requests are not this page's). */
-async function openAt(pathname: string, key?: string) {
-  const o = await d.open(key ? { key } : {});
-  await o.page.goto(`${d.url}${pathname}`);
-  await o.page.getByRole('navigation', { name: 'Pages' }).waitFor();
-  o.watched.consoleErrors.length = 0;
-  o.watched.pageErrors.length = 0;
-  o.watched.violations.length = 0;
-  return o;
-}
+/** Signed in (with `key`, default admin) through the form, then at `pathname`. */
+const openAt = (pathname: string, key?: string) => d.open({ path: pathname, ...(key ? { key } : {}) });
 
 const a = (reason: string, nps: number, comment?: string): Answer[] => [
   { question: 'reason', value: reason },

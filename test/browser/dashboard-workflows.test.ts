@@ -89,21 +89,8 @@ function clean(watched: Watched): void {
   expect(watched.consoleErrors).toEqual([]);
 }
 
-/**
- * Signs in (through the form, landing on the Overview), forgets what the sign-in itself logged —
- * the 401 of the signed-out check and the Overview's own requests are not this page's — and opens
- * `pathname`.
- */
-async function openAt(pathname: string, key?: string): Promise<{ page: Page; watched: Watched }> {
-  const { page, watched } = await d.open(key ? { key } : {});
-  await page.goto('about:blank');
-  watched.consoleErrors.length = 0;
-  watched.pageErrors.length = 0;
-  watched.violations.length = 0;
-  await page.goto(`${d.url}${pathname}`);
-  await page.getByRole('heading', { level: 1 }).waitFor();
-  return { page, watched };
-}
+/** Signed in (with `key`, default admin) through the form, then at `pathname`. */
+const openAt = (pathname: string, key?: string) => d.open({ path: pathname, ...(key ? { key } : {}) });
 
 /** The machine is shared and loaded: give the page time (polls, not sleeps). */
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000, interval: 100 });

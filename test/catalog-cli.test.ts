@@ -1,16 +1,13 @@
 /** `pitwall catalog import|list|show` as real child processes, with the server stopped. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { outputOf } from './support/process.ts';
+import { outputOf, PITWALL_BIN } from './support/process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(ROOT, 'src/cli/index.ts');
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const dir = mkdtempSync(path.join(tmpdir(), 'pitwall-catalog-cli-'));
 const dataDir = path.join(dir, 'data');
 
@@ -20,7 +17,7 @@ function cli(...args: string[]) {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PITWALL_') && k !== 'NODE_OPTIONS') env[k] = v;
   Object.assign(env, { PITWALL_DATA_DIR: dataDir, PITWALL_LOG_LEVEL: 'warn' });
-  return outputOf(spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: ROOT, env }));
+  return outputOf(spawn(process.execPath, [PITWALL_BIN, ...args], { cwd: ROOT, env }));
 }
 
 function file(name: string, text: string): string {

@@ -5,19 +5,15 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import { afterAll, describe, test } from 'vitest';
-import { type Exit, exited, outputOf } from './support/process.ts';
+import { type Exit, exited, outputOf, PITWALL_BIN } from './support/process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(ROOT, 'src/cli/index.ts');
-/** Absolute loader URL, so a child may run with a working directory outside the repository. */
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const STACK_LINE = /^\s+at /m;
 
 const children = new Set<ChildProcess>();
@@ -51,7 +47,7 @@ function spawnCli(args: string[], o: RunOpts): ChildProcess {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: o.cwd ?? ROOT, env });
+  const child = spawn(process.execPath, [PITWALL_BIN, ...args], { cwd: o.cwd ?? ROOT, env });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;

@@ -6,17 +6,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import { afterAll, describe, expect, test } from 'vitest';
-import { exited, outputOf } from './support/process.ts';
+import { exited, outputOf, PITWALL_BIN } from './support/process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(ROOT, 'src/cli/index.ts');
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const CYCLES = 3;
 const SENDERS = 4;
@@ -49,7 +46,7 @@ function childEnv(dataDir: string): NodeJS.ProcessEnv {
 }
 
 function spawnCli(dataDir: string, args: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: ROOT, env: childEnv(dataDir) });
+  const child = spawn(process.execPath, [PITWALL_BIN, ...args], { cwd: ROOT, env: childEnv(dataDir) });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;

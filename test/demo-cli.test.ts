@@ -5,16 +5,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
-import { exited, outputOf } from './support/process.ts';
+import { exited, outputOf, PITWALL_BIN } from './support/process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(ROOT, 'src/cli/index.ts');
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const STACK_LINE = /^\s+at /m;
 
 const dirs: string[] = [];
@@ -28,7 +25,7 @@ function spawnCli(args: string[], dataDir: string): ChildProcess {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PITWALL_') && k !== 'NODE_OPTIONS') env[k] = v;
   Object.assign(env, { PITWALL_DATA_DIR: dataDir, PITWALL_HTTP_PORT: '0', PITWALL_MQTT_PORT: 'off', PITWALL_LOG_LEVEL: 'warn' });
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: ROOT, env });
+  const child = spawn(process.execPath, [PITWALL_BIN, ...args], { cwd: ROOT, env });
   children.add(child);
   return child;
 }

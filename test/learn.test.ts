@@ -4,19 +4,17 @@
  * A workflow with a 50 % holdout runs for 40 customers; the uplift and ledger match the runs.
  */
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../src/core/index.ts';
 import { createKey } from '../src/govern/index.ts';
 import { newcombe } from '../src/learn/index.ts';
 import type { Pitwall } from '../src/main.ts';
-import { outputOf } from './support/process.ts';
+import { outputOf, PITWALL_BIN } from './support/process.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const DAY = 86_400_000;
 const D1 = Date.parse('2026-03-02T10:00:00Z'); // Monday
@@ -227,27 +225,14 @@ describe('funnel over HTTP', () => {
   });
 
   it('pitwall report funnel --json prints what the API answers, from the same store', async () => {
-    const args = [
-      '--import',
-      TSX,
-      path.join(ROOT, 'src/cli/index.ts'),
-      'report',
-      'funnel',
-      '--from',
-      '2026-03-02',
-      '--to',
-      '2026-03-03',
-      '--by',
-      'store',
-      '--json',
-    ];
+    const args = [PITWALL_BIN, 'report', 'funnel', '--from', '2026-03-02', '--to', '2026-03-03', '--by', 'store', '--json'];
     const out = await outputOf(spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, PITWALL_DATA_DIR: server.dir } }), 60_000);
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const api = await get('/v1/reports/funnel?from=2026-03-02&to=2026-03-03&by=store');
     expect(JSON.parse(out.stdout)).toEqual(api.body);
     const bad = await outputOf(
-      spawn(process.execPath, [...args.slice(0, 3), 'report', 'funel'], {
+      spawn(process.execPath, [PITWALL_BIN, 'report', 'funel'], {
         cwd: ROOT,
         env: { ...process.env, PITWALL_DATA_DIR: server.dir },
       }),

@@ -1,21 +1,19 @@
 /** `pitwall risk run`: a scenario file → JSON or a table; a bad file → one clear line and exit 1. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PITWALL_BIN } from './support/process.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'src/cli/index.ts');
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const dir = mkdtempSync(path.join(tmpdir(), 'pitwall-risk-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: ROOT, env: { ...process.env, PITWALL_DATA_DIR: dir } });
+    const child = spawn(process.execPath, [PITWALL_BIN, ...args], { cwd: ROOT, env: { ...process.env, PITWALL_DATA_DIR: dir } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => {

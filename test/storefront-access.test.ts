@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../src/core/index.ts';
 import { createKey, listKeys } from '../src/govern/index.ts';
 import { IdentitySecrets, userHash } from '../src/storefront/index.ts';
+import { PITWALL_BIN } from './support/process.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 const clock = new FakeClock(Date.parse('2026-11-20T09:00:00Z'));
@@ -142,16 +142,11 @@ describe('the demo shop and the Host header', () => {
 describe('pitwall storefront identity-secret', () => {
   it("prints the store's secret a shop server signs with, and rotates it", async () => {
     const { s, pk } = await server('identity-cli');
-    const root = fileURLToPath(new URL('..', import.meta.url));
     const cli = (...args: string[]) =>
-      promisify(execFile)(
-        path.join(root, 'node_modules/.bin/tsx'),
-        [path.join(root, 'src/cli/index.ts'), 'storefront', 'identity-secret', ...args],
-        {
-          env: { ...process.env, PITWALL_DATA_DIR: s.dir, PITWALL_LOG_LEVEL: 'silent' },
-          cwd: s.dir,
-        },
-      ).then((r) => r.stdout);
+      promisify(execFile)(process.execPath, [PITWALL_BIN, 'storefront', 'identity-secret', ...args], {
+        env: { ...process.env, PITWALL_DATA_DIR: s.dir, PITWALL_LOG_LEVEL: 'silent' },
+        cwd: s.dir,
+      }).then((r) => r.stdout);
     const secretIn = (out: string) => /^(pwid_\S+)$/m.exec(out)?.[1] ?? '';
     const first = secretIn(await cli('--store', 'main'));
     expect(first).toMatch(/^pwid_/);

@@ -5,10 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInExecutors, executorRegistry, parseActSettings } from '../src/act/index.ts';
 import {
@@ -22,7 +21,7 @@ import {
 import { FakeClock } from '../src/core/index.ts';
 import { SchemaRegistry } from '../src/events/index.ts';
 import { createKey } from '../src/govern/index.ts';
-import { outputOf } from './support/process.ts';
+import { outputOf, PITWALL_BIN } from './support/process.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -228,12 +227,11 @@ describe('workflows over HTTP', () => {
   });
 });
 
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 function cli(...args: string[]) {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PITWALL_') && k !== 'NODE_OPTIONS') env[k] = v;
   Object.assign(env, { PITWALL_DATA_DIR: path.join(tmp, 'data'), PITWALL_LOG_LEVEL: 'warn' });
-  return outputOf(spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'src/cli/index.ts'), ...args], { cwd: ROOT, env }), 60_000);
+  return outputOf(spawn(process.execPath, [PITWALL_BIN, ...args], { cwd: ROOT, env }), 60_000);
 }
 
 describe('pitwall workflows validate', { timeout: 90_000 }, () => {

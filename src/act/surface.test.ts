@@ -1,12 +1,11 @@
 /** The outbox's outside: `GET /v1/actions`, `POST /v1/actions/:key/replay`, and the `pitwall secrets` / `pitwall actions` commands. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outputOf } from '../../test/support/process.ts';
+import { outputOf, PITWALL_BIN } from '../../test/support/process.ts';
 import { startTestServer, type TestServer } from '../../test/support/server.ts';
 import { deterministicId, FakeClock } from '../core/index.ts';
 import { createKey } from '../govern/index.ts';
@@ -109,15 +108,13 @@ describe('HTTP /v1/actions', () => {
 
 describe('pitwall secrets / actions', () => {
   const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-  const CLI = path.join(ROOT, 'src/cli/index.ts');
-  const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const dir = mkdtempSync(path.join(tmpdir(), 'pitwall-act-cli-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const cli = (args: string[], stdin?: string) => {
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PITWALL_') && k !== 'NODE_OPTIONS') env[k] = v;
-    const child: ChildProcess = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+    const child: ChildProcess = spawn(process.execPath, [PITWALL_BIN, ...args], {
       cwd: ROOT,
       env: { ...env, PITWALL_DATA_DIR: dir, PITWALL_LOG_LEVEL: 'warn' },
     });

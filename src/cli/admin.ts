@@ -3,13 +3,9 @@ import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { AppError } from '../core/index.ts';
-import { SchemaRegistry } from '../events/index.ts';
 import { createDevice, createKey, listDevices, listKeys, parseScopes, revokeDevice, revokeKey } from '../govern/index.ts';
-import { defaultDoors, Ingestor, listQuarantine } from '../ingest/index.ts';
 import { openEventLog } from '../log/index.ts';
-import { Metrics } from '../ops/index.ts';
 import { openSqlite, sqliteFileIn } from '../store/index.ts';
-import { parseOrigins } from '../storefront/index.ts';
 import { config, runningPid, withStore } from './context.ts';
 
 const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
@@ -22,7 +18,8 @@ export async function keysCreate(opts: {
   store?: string;
 }): Promise<void> {
   const scopes = opts.publishable ? (['publishable'] as const) : parseScopes(opts.scopes);
-  const origins = opts.publishable ? parseOrigins(opts.origins) : undefined;
+  // The storefront (its origin rules) loads only for a publishable key.
+  const origins = opts.publishable ? (await import('../storefront/index.ts')).parseOrigins(opts.origins) : undefined;
   await withStore(async (store, _cfg, clock) => {
     const { key, info } = await createKey(store.db, clock, {
       name: opts.name ?? 'cli',
@@ -80,6 +77,7 @@ export async function devicesRevoke(id: string): Promise<void> {
 export async function quarantineList(opts: { status?: string; limit: string; json?: boolean }): Promise<void> {
   await withStore(async (store) => {
     const status = (opts.status ?? 'pending') as 'pending' | 'replayed';
+    const { listQuarantine } = await import('../ingest/index.ts');
     const items = await listQuarantine(store.db, { status, limit: Number(opts.limit) || 50 });
     if (opts.json) {
       for (const i of items) console.log(JSON.stringify(i));
@@ -92,6 +90,12 @@ export async function quarantineList(opts: { status?: string; limit: string; jso
 
 export async function quarantineReplay(ids: string[], opts: { file?: string; all?: boolean }): Promise<void> {
   await withStore(async (store, cfg, clock) => {
+    // The ingest pipeline loads only for a replay.
+    const [{ SchemaRegistry }, { defaultDoors, Ingestor, listQuarantine }, { Metrics }] = await Promise.all([
+      import('../events/index.ts'),
+      import('../ingest/index.ts'),
+      import('../ops/index.ts'),
+    ]);
     const log = openEventLog(store, clock);
     const registry = await new SchemaRegistry().load(store.db);
     const ingestor = new Ingestor({

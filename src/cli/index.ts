@@ -1,30 +1,25 @@
 /** The `pitwall` command line. */
 import { Command } from '@commander-js/extra-typings';
-import { actionsCommands } from './actions.ts';
-import {
-  backup,
-  devicesCreate,
-  devicesList,
-  devicesRevoke,
-  eventsTail,
-  keysCreate,
-  keysList,
-  keysRevoke,
-  quarantineList,
-  quarantineReplay,
-  restore,
-} from './admin.ts';
-import { catalogCommands } from './catalog.ts';
+
 import { run } from './context.ts';
-import { demoAgainstServer } from './demo.ts';
-import { learnCommands } from './learn.ts';
-import { reportCommands } from './report.ts';
-import { riskCommands } from './risk.ts';
-import { secretsCommands } from './secrets.ts';
-import { startCommand } from './start.ts';
-import { stateCommands } from './state.ts';
-import { storefrontCommands } from './storefront.ts';
-import { workflowsCommands } from './workflows.ts';
+
+// Each command's code, and the domains it imports, load only when that command runs: `pitwall keys
+// create` does not pay for the server, the workflow engine or the risk model (ADR 0021).
+const admin = () => import('./admin.ts');
+const start = (o: Parameters<typeof import('./start.ts').startCommand>[0]) => import('./start.ts').then((m) => m.startCommand(o));
+
+/** Commands declared in their own modules, by name: only the one being run is imported. */
+const REGISTRARS: Record<string, () => Promise<(program: Command) => void>> = {
+  catalog: () => import('./catalog.ts').then((m) => m.catalogCommands),
+  state: () => import('./state.ts').then((m) => m.stateCommands),
+  learn: () => import('./learn.ts').then((m) => m.learnCommands),
+  workflows: () => import('./workflows.ts').then((m) => m.workflowsCommands),
+  secrets: () => import('./secrets.ts').then((m) => m.secretsCommands),
+  actions: () => import('./actions.ts').then((m) => m.actionsCommands),
+  risk: () => import('./risk.ts').then((m) => m.riskCommands),
+  report: () => import('./report.ts').then((m) => m.reportCommands),
+  storefront: () => import('./storefront.ts').then((m) => m.storefrontCommands),
+};
 
 const program = new Command('pitwall').description('Pitwall: IoT signals → ecommerce actions').showHelpAfterError();
 
@@ -36,7 +31,7 @@ program
   .option('--seed <seed>', "with --demo: the world's seed (same seed, same shop and story)", '1')
   .option('--effects-off <list>', 'with --demo: causal effects to switch off: promise, offer, surveys')
   .option('--keep', 'with --demo: keep the demo store of the last run instead of starting afresh')
-  .action((o) => run(() => startCommand(o)));
+  .action((o) => run(() => start(o)));
 
 program
   .command('demo')
@@ -50,7 +45,7 @@ program
   .option('--history <days>', 'backfill this much history first, in history mode (e.g. 90d), with a progress bar')
   .option('--effects-off <list>', 'causal effects to switch off: promise, offer, surveys')
   .option('--keep', 'keep the demo store of the last run instead of starting afresh')
-  .action((o) => run(() => (o.server === false ? demoAgainstServer(o) : startCommand({ ...o, demo: true }))));
+  .action((o) => run(async () => (o.server === false ? (await import('./demo.ts')).demoAgainstServer(o) : start({ ...o, demo: true }))));
 
 const keys = program.command('keys').description('API keys (shown once, stored as SHA-256 hashes)');
 keys
@@ -60,23 +55,23 @@ keys
   .option('--publishable', 'a browser-safe key (pk_…) for the storefront routes only; needs --origins')
   .option('--origins <origins>', 'publishable keys: comma-separated allowed origins, e.g. https://shop.example')
   .option('--store <store>', 'publishable keys: the store it serves')
-  .action((o) => run(() => keysCreate(o)));
-keys.command('list').action(() => run(keysList));
+  .action((o) => run(async () => (await admin()).keysCreate(o)));
+keys.command('list').action(() => run(async () => (await admin()).keysList()));
 keys
   .command('revoke')
   .argument('<id>', 'key id or prefix')
-  .action((id) => run(() => keysRevoke(id)));
+  .action((id) => run(async () => (await admin()).keysRevoke(id)));
 
 const devices = program.command('devices').description('device credentials for the embedded MQTT broker');
 devices
   .command('create')
   .argument('<deviceId>')
-  .action((id) => run(() => devicesCreate(id)));
-devices.command('list').action(() => run(devicesList));
+  .action((id) => run(async () => (await admin()).devicesCreate(id)));
+devices.command('list').action(() => run(async () => (await admin()).devicesList()));
 devices
   .command('revoke')
   .argument('<deviceId>')
-  .action((id) => run(() => devicesRevoke(id)));
+  .action((id) => run(async () => (await admin()).devicesRevoke(id)));
 
 const quarantine = program.command('quarantine').description('rejected input, kept with its reason');
 quarantine
@@ -84,13 +79,13 @@ quarantine
   .option('--status <status>', 'pending or replayed', 'pending')
   .option('--limit <n>', 'how many', '50')
   .option('--json', 'one JSON object per line, with the payload')
-  .action((o) => run(() => quarantineList(o)));
+  .action((o) => run(async () => (await admin()).quarantineList(o)));
 quarantine
   .command('replay')
   .argument('[ids...]')
   .option('--file <file>', 'a corrected payload (JSON) to replay instead of the stored one')
   .option('--all', 'replay every pending item')
-  .action((ids, o) => run(() => quarantineReplay(ids, o)));
+  .action((ids, o) => run(async () => (await admin()).quarantineReplay(ids, o)));
 
 const events = program.command('events').description('the event log');
 events
@@ -98,28 +93,24 @@ events
   .option('--type <type>', 'exact type or prefix like commerce.*')
   .option('-n, --limit <n>', 'how many recent events', '20')
   .option('-f, --follow', 'keep printing new events')
-  .action((o) => run(() => eventsTail(o)));
+  .action((o) => run(async () => (await admin()).eventsTail(o)));
 
 program
   .command('backup')
   .argument('<file>', 'where to write the copy')
   .description('consistent copy of the embedded store, safe while Pitwall runs')
-  .action((f) => run(() => backup(f)));
+  .action((f) => run(async () => (await admin()).backup(f)));
 program
   .command('restore')
   .argument('<file>')
   .option('--force', 'replace an existing store')
   .description('bring a backup back (Pitwall must be stopped)')
-  .action((f, o) => run(() => restore(f, o)));
+  .action((f, o) => run(async () => (await admin()).restore(f, o)));
 
-catalogCommands(program);
-stateCommands(program);
-learnCommands(program);
-workflowsCommands(program);
-secretsCommands(program);
-actionsCommands(program);
-riskCommands(program);
-reportCommands(program);
-storefrontCommands(program);
+// The command being run is the first argument that is not an option; help, or a name that is
+// none of these, declares them all (so help lists them, and a typo gets a suggestion).
+const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const only = named !== undefined ? REGISTRARS[named] : undefined;
+for (const register of only ? [only] : Object.values(REGISTRARS)) (await register())(program);
 
 await program.parseAsync();

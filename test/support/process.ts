@@ -27,3 +27,6 @@ export async function outputOf(child: ChildProcess, timeoutMs = 30_000): Promise
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
+
+/** The real `pitwall` bin: the sources compiled into a cache and run as JavaScript (ADR 0021). */
+export const PITWALL_BIN = new URL('../../bin/pitwall.js', import.meta.url).pathname;

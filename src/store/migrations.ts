@@ -2,7 +2,7 @@
  * Schema migrations, one shared definition for both dialects. The few spots that differ
  * (auto-increment, WITHOUT ROWID) come from `dialect.ts`.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 import { type Dialect, int64 } from './dialect.ts';
 import { m0005_catalog } from './migrations/0005_catalog.ts';
 import { m0006_identity } from './migrations/0006_identity.ts';
@@ -22,7 +22,7 @@ import { m0020_storefront } from './migrations/0020_storefront.ts';
 import { m0023_learn } from './migrations/0023_learn.ts';
 import { m0027_dashboard_sessions } from './migrations/0027_dashboard_sessions.ts';
 
-function migrations(dialect: Dialect): Record<string, Migration> {
+export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_event_log': {
       async up(db: Kysely<unknown>) {
@@ -169,32 +169,61 @@ function withoutRowid() {
   return sql`without rowid`;
 }
 
-class StaticProvider implements MigrationProvider {
-  constructor(private readonly dialect: Dialect) {}
-  async getMigrations(): Promise<Record<string, Migration>> {
-    return migrations(this.dialect);
-  }
-}
+/** Kysely's own bookkeeping table: stores migrated by Kysely's Migrator before carry on as they are. */
+const TABLE = 'kysely_migration';
+/** First key of the PostgreSQL advisory lock that serialises migrations (the second: the schema). */
+const PG_LOCK = 0x5057; // "PW"
 
-/** Brings the schema up to date; throws with the failing migration's name. */
 /**
- * `schema` (PostgreSQL) keeps Kysely's own migration tables in that schema: Kysely checks for
- * them in any schema, so without it a store could see another schema's tables and skip its own.
+ * Brings the schema up to date; throws with the failing migration's name. Every pending migration
+ * runs in one transaction with its bookkeeping row, in name order, under a lock: SQLite's write
+ * lock (`BEGIN IMMEDIATE`), or on PostgreSQL an advisory lock per schema, so processes starting
+ * together migrate once. A store that is up to date costs one query and takes no lock.
+ *
+ * Not Kysely's Migrator: it introspects every table of every schema three times per start (about
+ * 100 ms on PostgreSQL even with nothing to do), and a schema dropped meanwhile by someone else
+ * failed that introspection. The table it keeps (`kysely_migration`) is the one used here.
  */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
-  const migrator = new Migrator({ db, provider: new StaticProvider(dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
-  for (let attempt = 1; ; attempt++) {
-    const { error, results } = await migrator.migrateToLatest();
-    if (!error) return;
-    // Kysely looks for its own tables by introspecting every schema; a schema dropped by someone
-    // else meanwhile (another tenant, a test's cleanup) fails that query with 3F000. It is not
-    // ours: look again.
-    if (isOtherSchemaGone(error) && results?.every((r) => r.status !== 'Error') !== false && attempt < 5) continue;
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`migration ${failed} failed: ${(error as Error).message}`, { cause: error });
-  }
+export function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
+  return runMigrations(db, dialect, migrationsFor(dialect), schema);
 }
 
-function isOtherSchemaGone(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '3F000';
+/** `migrateToLatest` with the migrations given (tests give failing ones). */
+export async function runMigrations(db: Kysely<unknown>, dialect: Dialect, all: Record<string, Migration>, schema?: string): Promise<void> {
+  const names = Object.keys(all).sort();
+  const table = schema ? sql.table(`${schema}.${TABLE}`) : sql.table(TABLE);
+  const applied = async (q: Kysely<unknown>): Promise<Set<string>> =>
+    new Set((await sql<{ name: string }>`select name from ${table}`.execute(q)).rows.map((r) => r.name));
+  try {
+    const done = await applied(db);
+    if (names.every((n) => done.has(n))) return;
+  } catch {
+    // No bookkeeping table yet: a new store.
+  }
+  await db.connection().execute(async (conn) => {
+    await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
+    try {
+      if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${PG_LOCK}, hashtext(${schema ?? 'public'}))`.execute(conn);
+      await sql`create table if not exists ${table} (name varchar(255) not null primary key, timestamp varchar(255) not null)`.execute(
+        conn,
+      );
+      const done = await applied(conn);
+      for (const name of names) {
+        if (done.has(name)) continue;
+        try {
+          await all[name]?.up(conn);
+        } catch (e) {
+          throw new Error(`migration ${name} failed: ${(e as Error).message}`, { cause: e });
+        }
+        await sql`insert into ${table} (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(conn);
+      }
+      await sql.raw('commit').execute(conn);
+    } catch (e) {
+      await sql
+        .raw('rollback')
+        .execute(conn)
+        .catch(() => undefined);
+      throw e;
+    }
+  });
 }

@@ -129,6 +129,11 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
     await admin.connect();
     try {
       await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`);
+    } catch (e) {
+      // Processes starting together race here: IF NOT EXISTS is not atomic, and the loser gets a
+      // unique violation on the catalogue (23505) or "schema exists" (42P06). The schema is there.
+      const code = (e as { code?: unknown }).code;
+      if (code !== '23505' && code !== '42P06') throw e;
     } finally {
       await admin.end();
     }

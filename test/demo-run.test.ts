@@ -19,6 +19,7 @@ import {
   DemoRunner,
   type Receiver,
   STARTER_SECRETS,
+  starterWorkflows,
   startReceiver,
   writeStarterWorkflows,
 } from '../src/demo/index.ts';
@@ -156,14 +157,10 @@ describe('demo world against an embedded Pitwall', () => {
       (r) => r.workflow_id ?? r.workflowId,
     );
     const byWorkflow = new Set(runs);
-    for (const wf of [
-      'delayed-shipment-notice',
-      'cold-room-alert',
-      'post-purchase-survey',
-      'battery-health-service',
-      'stock-reorder-suggestion',
-    ])
-      expect(byWorkflow, `runs: ${[...byWorkflow].join(', ')}`).toContain(wf);
+    // Every starter workflow (workflows/examples) runs at least once in two simulated days.
+    const starters = starterWorkflows('http://127.0.0.1/').map((f) => f.file.replace(/\.yaml$/, ''));
+    expect(starters).toHaveLength(7);
+    for (const wf of starters) expect(byWorkflow, `runs: ${[...byWorkflow].join(', ')}`).toContain(wf);
     expect([...receiver.counts.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   });
 

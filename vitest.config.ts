@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-/** Files that replace modules (`vi.mock`) or reload them (`vi.resetModules`): each gets a fresh process. */
-const ISOLATED = ['src/storefront/identity.test.ts', 'test/dashboard-build.test.ts'];
+/**
+ * Files that replace modules (`vi.mock`), reload them (`vi.resetModules`) or change the runner's
+ * config from a shared module (`vi.setConfig` in test/browser/dashboard-support.ts runs once per
+ * process, and vitest resets the config after every file): each gets a fresh process.
+ */
+const ISOLATED = ['src/storefront/identity.test.ts', 'test/dashboard-build.test.ts', 'test/browser/**/*.test.ts'];
 
 export default defineConfig({
   test: {

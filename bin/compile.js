@@ -1,11 +1,12 @@
 // Compiles Pitwall's TypeScript sources to plain JavaScript, file by file, into a cache beside the
 // installed packages (node_modules/.cache/pitwall-js), so the `pitwall` bin starts without a
 // TypeScript loader (ADR 0021). Only files whose size or modification time changed since the last
-// run are compiled again; a cold cache takes about a second. Each file is transformed by esbuild
+// run are compiled again (by content hash); a cold cache takes a fraction of a second. Each file is transformed by esbuild
 // exactly as tsx would (same tsconfig), with two changes: relative `.ts` specifiers become `.js`,
 // and `import.meta.url` is the source file's URL, so files a module reads next to itself (workers,
 // configs, examples) are found in src/. Plain JS: this runs before anything can load TypeScript.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -14,9 +15,9 @@ const SRC = path.join(ROOT, 'src');
 /** Bump when the transform below changes: every file is compiled again. */
 const FORMAT = 1;
 
-/** Where the compiled tree lives: under node_modules (bare imports resolve from there), else none. */
+/** Where the compiled tree lives: inside the project's node_modules, so bare imports resolve from there. */
 export function cacheRoot() {
-  return process.env.PITWALL_JS_CACHE || path.join(ROOT, 'node_modules', '.cache', 'pitwall-js');
+  return path.join(ROOT, 'node_modules', '.cache', 'pitwall-js');
 }
 
 function sources(dir, out = []) {
@@ -46,7 +47,8 @@ export async function compiledEntry(entry = 'cli/index.ts') {
   try {
     const { transform, version } = await import('esbuild');
     const tsconfig = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'));
-    const stamp = `${FORMAT}:${version}:${JSON.stringify(tsconfig.compilerOptions)}`;
+    // The compiled files name their sources by absolute URL: a copied or moved project compiles anew.
+    const stamp = `${FORMAT}:${version}:${ROOT}:${JSON.stringify(tsconfig.compilerOptions)}`;
     const manifestFile = path.join(out, 'manifest.json');
     let manifest = { stamp, files: {} };
     if (existsSync(manifestFile)) {
@@ -61,15 +63,16 @@ export async function compiledEntry(entry = 'cli/index.ts') {
     const todo = [];
     for (const file of sources(SRC)) {
       const rel = path.relative(ROOT, file);
-      const st = statSync(file);
-      const key = `${st.size}:${st.mtimeMs}`;
+      const text = readFileSync(file, 'utf8');
+      // By content, not modification time: a copy that keeps times, or two edits in one tick, still counts.
+      const key = createHash('sha1').update(text).digest('hex');
       files[rel] = key;
       const target = path.join(out, rel.replace(/\.ts$/, '.js'));
-      if (manifest.files[rel] !== key || !existsSync(target)) todo.push({ file, rel, target });
+      if (manifest.files[rel] !== key || !existsSync(target)) todo.push({ file, text, target });
     }
     await Promise.all(
-      todo.map(async ({ file, target }) => {
-        const { code } = await transform(readFileSync(file, 'utf8'), {
+      todo.map(async ({ file, text, target }) => {
+        const { code } = await transform(text, {
           loader: 'ts',
           format: 'esm',
           target: 'node20',

@@ -107,10 +107,17 @@ program
   .description('bring a backup back (Pitwall must be stopped)')
   .action((f, o) => run(async () => (await admin()).restore(f, o)));
 
-// The command being run is the first argument that is not an option; help, or a name that is
-// none of these, declares them all (so help lists them, and a typo gets a suggestion).
-const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
-const only = named !== undefined ? REGISTRARS[named] : undefined;
-for (const register of only ? [only] : Object.values(REGISTRARS)) (await register())(program);
+// The command being run is the first argument. One declared above needs none of the modules below;
+// one of theirs needs only its own. Anything else — help, an option first (`--help catalog`), a
+// typo — declares them all, so help lists every command and a typo gets its suggestion.
+const first = process.argv[2];
+const declared = new Set(program.commands.map((c) => c.name()));
+const registrars =
+  first !== undefined && declared.has(first)
+    ? []
+    : first !== undefined && first in REGISTRARS
+      ? [REGISTRARS[first] as () => Promise<(program: Command) => void>]
+      : Object.values(REGISTRARS);
+for (const register of registrars) (await register())(program);
 
 await program.parseAsync();

@@ -73,7 +73,7 @@ function listFiles(dir: string): string[] {
 /** The hash of everything the build reads: a change to any input is a new cache entry. */
 export function dashboardInputsHash(): string {
   const h = createHash('sha256');
-  for (const f of [...listFiles(APP_DIR), CONFIG_FILE, WORKER.pathname]) {
+  for (const f of [...listFiles(APP_DIR), CONFIG_FILE, WORKER.pathname, path.join(ROOT, 'tsconfig.json')]) {
     h.update(path.relative(ROOT, f)).update('\0').update(readFileSync(f)).update('\0');
   }
   for (const pkg of BUNDLED) {

@@ -70,6 +70,17 @@ describeEachBackend('migrations', (make) => {
     expect((await sql<{ n: number }>`select count(*) as n from probe_bad`.execute(db)).rows[0]?.n).toBe(0);
   });
 
+  it('refuses a store migrated by a newer version (a migration it does not know), naming it', async () => {
+    backend = make();
+    const store = track(await backend.open());
+    await sql`insert into kysely_migration (name, timestamp) values ('9999_from_the_future', '2027-01-01T00:00:00.000Z')`.execute(
+      store.db as Kysely<unknown>,
+    );
+    await store.close();
+    open.pop();
+    await expect(backend.reopen()).rejects.toThrow(/migrated by a newer Pitwall \(migration 9999_from_the_future is unknown/);
+  });
+
   it('a store missing its newest migration gets just that one on reopen', async () => {
     backend = make();
     const store = track(await backend.open());

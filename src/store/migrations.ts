@@ -191,14 +191,27 @@ export function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: 
 /** `migrateToLatest` with the migrations given (tests give failing ones). */
 export async function runMigrations(db: Kysely<unknown>, dialect: Dialect, all: Record<string, Migration>, schema?: string): Promise<void> {
   const names = Object.keys(all).sort();
-  const table = schema ? sql.table(`${schema}.${TABLE}`) : sql.table(TABLE);
+  const table = schema ? sql.id(schema, TABLE) : sql.id(TABLE);
   const applied = async (q: Kysely<unknown>): Promise<Set<string>> =>
     new Set((await sql<{ name: string }>`select name from ${table}`.execute(q)).rows.map((r) => r.name));
+  const known = new Set(names);
+  /** A store migrated by a newer Pitwall has migrations this one does not know: its schema is not ours to use. */
+  const refuseNewer = (done: ReadonlySet<string>) => {
+    const unknown = [...done].filter((n) => !known.has(n)).sort();
+    if (unknown.length > 0)
+      throw new Error(
+        `this store was migrated by a newer Pitwall (migration ${unknown.join(', ')} is unknown to this version): run the newer version, or restore a backup made before it`,
+      );
+  };
+  let done: Set<string> | undefined;
   try {
-    const done = await applied(db);
-    if (names.every((n) => done.has(n))) return;
+    done = await applied(db);
   } catch {
     // No bookkeeping table yet: a new store.
+  }
+  if (done) {
+    refuseNewer(done);
+    if (names.every((n) => done.has(n))) return;
   }
   await db.connection().execute(async (conn) => {
     await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
@@ -208,6 +221,7 @@ export async function runMigrations(db: Kysely<unknown>, dialect: Dialect, all: 
         conn,
       );
       const done = await applied(conn);
+      refuseNewer(done);
       for (const name of names) {
         if (done.has(name)) continue;
         try {

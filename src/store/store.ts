@@ -68,7 +68,13 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   const raw = openSqlite(file);
   // Kysely prepares every query it runs; the wrapper reuses one statement per SQL text.
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
-  await migrateToLatest(db as Kysely<unknown>, 'sqlite');
+  try {
+    await migrateToLatest(db as Kysely<unknown>, 'sqlite');
+  } catch (e) {
+    await db.destroy();
+    if (raw.open) raw.close();
+    throw e;
+  }
   const wal = file === ':memory:' ? undefined : walSync(`${file}-wal`);
   return {
     dialect: 'sqlite',
@@ -144,7 +150,12 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
     ...(schema ? { options: `-c search_path="${schema.replace(/"/g, '')}"` } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db as Kysely<unknown>, 'postgres', schema?.replace(/"/g, ''));
+  try {
+    await migrateToLatest(db as Kysely<unknown>, 'postgres', schema?.replace(/"/g, ''));
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
   return {
     dialect: 'postgres',
     db,

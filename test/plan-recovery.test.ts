@@ -19,6 +19,9 @@
  *   closed-form. (Faults also drive the cold room; see below.)
  * - no vehicles: a vehicle owner's replacement order depends on simulated wear, not on sessions.
  *
+ * Return rates: the world refunds a fixed share of its orders (RETURN_RATE), Learn folds the
+ * refunds, `estimate_returns` reads them.
+ *
  * Not recoverable from a backfill (docs/plan.md "Open"): warehouse hazards and damage rates. In
  * history mode Decide's detectors start nothing by design, so no `sensor.sustained` condition and
  * no `shipment_breaches` row is written whatever the world does; and the world has no damage
@@ -35,7 +38,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../src/config/index.ts';
 import { FakeClock } from '../src/core/index.ts';
-import { backfillHistory, DEMO_DETECTORS, type World } from '../src/demo/index.ts';
+import { backfillHistory, DEMO_DETECTORS, RETURN_RATE, type World } from '../src/demo/index.ts';
 import { createKey } from '../src/govern/index.ts';
 import { type Pitwall, startPitwall } from '../src/main.ts';
 import { Metrics } from '../src/ops/index.ts';
@@ -313,6 +316,21 @@ describe('Plan recovers the demo world’s parameters from Pitwall’s own table
       for (const [i, w] of (e.weekly as number[]).entries())
         r.judge(`${e.category} weekday ${i}: ${w.toFixed(3)} (3 se = ${(3 * se).toFixed(3)})`, Math.abs(w - 1) <= 3 * se, 0.0027);
     }
+    r.expectAll();
+  });
+
+  test('return rates: the share of orders refunded, shop-wide and per category (the world refunds RETURN_RATE of its orders)', () => {
+    // The world refunds each order, whole, with probability RETURN_RATE, 2–12 days after it was
+    // placed (its own random stream); orders of the last 14 days are left out by the estimator, so
+    // every order counted had its chance. A whole-order refund counts in every category of it:
+    // each category's truth is RETURN_RATE too.
+    const r = new Recovery();
+    const returns = estimated.returns as Json[];
+    const all = returns.find((x) => x.category === 'all');
+    expect(all?.return_rate.n).toBeGreaterThan(300);
+    r.strict('all return_rate (pooled)', all.return_rate, RETURN_RATE);
+    for (const e of returns) if (e.category !== 'all') r.check(`${e.category} return_rate`, e.return_rate, RETURN_RATE);
+    expect(world.stats.refunds).toBeGreaterThan(0);
     r.expectAll();
   });
 

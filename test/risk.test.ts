@@ -136,6 +136,7 @@ describe('risk over HTTP with estimates from the tables', () => {
       order_value: null,
       warehouses: { warehouses: [], unassigned_devices: 0 },
       damage: [],
+      returns: [],
     });
     expect(est.json.summary).toEqual(plain.json.summary);
   });

@@ -11,6 +11,7 @@ export {
   type Emission,
   type ProductDecision,
   plainStorefront,
+  RETURN_RATE,
   type Storefront,
   World,
   type WorldOptions,

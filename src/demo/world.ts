@@ -16,6 +16,12 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 
+/**
+ * The share of orders that come back (a Segment "Order Refunded" for the whole order, 2–12 days
+ * after it was placed), whatever their parts — the truth Plan's return-rate estimate recovers.
+ */
+export const RETURN_RATE = 0.06;
+
 /** What the world sends, in the shapes of Pitwall's public ingest routes. */
 export type Emission =
   | { kind: 'segment'; message: Record<string, unknown> }
@@ -89,6 +95,8 @@ export interface WorldStats {
   orders: number;
   abandoned: number;
   returns: number;
+  /** Orders refunded (see RETURN_RATE). */
+  refunds: number;
   recovered: number;
   shipments: number;
   delivered: number;
@@ -207,6 +215,7 @@ export class World {
     orders: 0,
     abandoned: 0,
     returns: 0,
+    refunds: 0,
     recovered: 0,
     shipments: 0,
     delivered: 0,
@@ -222,7 +231,7 @@ export class World {
   now: number;
   private readonly opts: Required<Omit<WorldOptions, 'effects' | 'seed' | 'startMs' | 'focus'>> & Pick<WorldOptions, 'focus'>;
   private readonly run: string;
-  private readonly rng: { shop: Rng; env: Rng; fleet: Rng; carriers: Rng; faults: Rng; ids: Rng };
+  private readonly rng: { shop: Rng; env: Rng; fleet: Rng; carriers: Rng; faults: Rng; ids: Rng; refunds: Rng };
   private seq = 0;
   private readonly customers: Customer[] = [];
   private readonly vehicles: Vehicle[] = [];
@@ -263,6 +272,8 @@ export class World {
       carriers: root.fork('carriers'),
       faults: root.fork('faults'),
       ids: root.fork('ids'),
+      // Its own stream (and its own event ids): refunds change no other draw of the world.
+      refunds: root.fork('refunds'),
     };
     // Ids carry the run's start, so a second run against the same Pitwall is not deduped away.
     this.run = `${Math.floor(o.startMs / 1000).toString(36)}`;
@@ -566,9 +577,32 @@ export class World {
       },
     });
     for (const l of cart.lines) this.take(origin, l.sku, l.quantity);
+    this.maybeRefund(at, orderId, cartValue(cart), who);
     const carrier = express ? 'swift-express' : r.pick(['northline', 'northline', 'rapidpost', 'cargoline']);
     const handling = r.int(60, 5 * 60) * MIN;
     this.schedule(at + handling, () => this.book(orderId, cart, origin, carrier));
+  }
+
+  /** With probability RETURN_RATE, the order comes back 2–12 days later: "Order Refunded" for all of it. */
+  private maybeRefund(at: number, orderId: string, total: number, who: Record<string, string>): void {
+    const r = this.rng.refunds;
+    if (!r.chance(RETURN_RATE)) return;
+    const when = at + r.between(2, 12) * DAY;
+    const messageId = `demo-${this.run}-${r.hex(10)}`;
+    this.schedule(when, () => {
+      this.stats.refunds++;
+      this.emit({
+        kind: 'segment',
+        message: {
+          type: 'track',
+          ...who,
+          event: 'Order Refunded',
+          properties: { order_id: orderId, total, currency: 'EUR' },
+          timestamp: new Date(when).toISOString(),
+          messageId,
+        },
+      });
+    });
   }
 
   // ─── warehouses and stock ────────────────────────────────────────────────────

@@ -12,7 +12,12 @@ const STAGES: Readonly<Record<string, Stage>> = {
 };
 
 /** The event types Learn folds. */
-export const LEARN_TYPES: ReadonlySet<string> = new Set([...Object.keys(STAGES), 'survey.response', 'customer.identified']);
+export const LEARN_TYPES: ReadonlySet<string> = new Set([
+  ...Object.keys(STAGES),
+  'survey.response',
+  'customer.identified',
+  'commerce.order_refunded',
+]);
 
 export const UNKNOWN = 'unknown';
 
@@ -111,6 +116,29 @@ export function orderOf(e: CloudEvent): OrderFact | undefined {
   }
   const revenue = num(p.revenue) ?? num(p.total) ?? lines.reduce((s, l) => s + l.price * l.quantity, 0);
   return { orderId, revenue, lines };
+}
+
+export interface RefundFact {
+  orderId: string;
+  /** The amount refunded when the event says (`properties.total`, `revenue` or `value`). */
+  amount: number | undefined;
+  /** The lines refunded, when the event names products (Segment's `products`); empty: the whole order. */
+  lines: OrderLine[];
+}
+
+/** A Segment "Order Refunded" (`commerce.order_refunded`): its order, amount and the products it names. */
+export function refundOf(e: CloudEvent): RefundFact | undefined {
+  const p = propertiesOf(e);
+  const orderId = str(p.order_id);
+  if (!orderId) return undefined;
+  const lines: OrderLine[] = [];
+  for (const item of Array.isArray(p.products) ? p.products : []) {
+    const o = obj(item);
+    const sku = str(o?.sku) ?? str(o?.product_id);
+    if (!sku) continue;
+    lines.push({ sku, price: num(o?.price) ?? 0, quantity: num(o?.quantity) ?? 1 });
+  }
+  return { orderId, amount: num(p.total) ?? num(p.revenue) ?? num(p.value), lines };
 }
 
 export interface SurveyFact {

@@ -13,6 +13,7 @@ import {
   deviceOf,
   LEARN_TYPES,
   orderOf,
+  refundOf,
   type Stage,
   stageOf,
   statedSegment,
@@ -131,6 +132,33 @@ async function apply(db: Db, events: readonly LoggedEvent[]): Promise<void> {
     const rows = await db.selectFrom('learn_orders').select('order_id').where('order_id', 'in', part).execute();
     for (const r of rows) seenOrders.add(r.order_id);
   }
+
+  // Refunds: one row per order (its first refund's time and lines); later refunds add their amounts.
+  const refunds = new Map<string, { order_id: string; time_ms: number; amount: number | null; lines: string }>();
+  for (const { event: e } of events) {
+    if (e.type !== 'commerce.order_refunded') continue;
+    const r = refundOf(e);
+    if (!r) continue;
+    const had = refunds.get(r.orderId);
+    if (had) had.amount = had.amount === null && r.amount === undefined ? null : (had.amount ?? 0) + (r.amount ?? 0);
+    else
+      refunds.set(r.orderId, {
+        order_id: r.orderId,
+        time_ms: Date.parse(e.time),
+        amount: r.amount ?? null,
+        lines: JSON.stringify(r.lines),
+      });
+  }
+  for (const part of chunks([...refunds.values()]))
+    await db
+      .insertInto('learn_refunds')
+      .values(part)
+      .onConflict((oc) =>
+        oc.column('order_id').doUpdateSet({
+          amount: sql`case when learn_refunds.amount is null and excluded.amount is null then null else coalesce(learn_refunds.amount, 0) + coalesce(excluded.amount, 0) end`,
+        }),
+      )
+      .execute();
 
   const funnel = new Map<string, FunnelDelta>();
   const orders: { order_id: string; customer_ref: string | null; time_ms: number; store: string; revenue: number; lines: string }[] = [];

@@ -52,6 +52,7 @@ describeEachBackend('learn rollups and reports', (make: () => Backend) => {
     for (const t of [
       'learn_funnel_daily',
       'learn_orders',
+      'learn_refunds',
       'learn_surveys',
       'learn_segments',
       'learn_progress',
@@ -95,6 +96,32 @@ describeEachBackend('learn rollups and reports', (make: () => Backend) => {
       ['Filters', 1, 0],
       ['unknown', 0, 1], // the order names no category
     ]);
+  });
+
+  it('keeps one refund row per order: the first refund’s time and lines, every refund’s amount; a replayed batch counts once', async () => {
+    const refund = (at: number, id: string, properties: Record<string, unknown>) =>
+      logged('commerce.order_refunded', at, { userid: 'u1' }, { event: 'Order Refunded', properties: { order_id: id, ...properties } });
+    const first = [
+      order('u1', T0, 'o1', 100, [
+        { sku: 'A', price: 60 },
+        { sku: 'B', price: 40 },
+      ]),
+      refund(T0 + DAY, 'o1', { total: 40, products: [{ sku: 'B', price: 40 }] }),
+      refund(T0 + DAY + 1, 'o2', {}), // an order Learn has not seen (yet): kept all the same
+      refund(T0 + DAY + 2, 'o3', { products: 'not a list' }),
+    ];
+    await foldLearn(store, first);
+    await foldLearn(store, first);
+    await foldLearn(store, [refund(T0 + 2 * DAY, 'o1', { revenue: 60, products: [{ sku: 'A', price: 60 }] })]);
+    const rows = await store.db.selectFrom('learn_refunds').selectAll().orderBy('order_id').execute();
+    expect(rows.map((r) => ({ ...r, time_ms: Number(r.time_ms), lines: JSON.parse(r.lines) }))).toEqual([
+      { order_id: 'o1', time_ms: T0 + DAY, amount: 100, lines: [{ sku: 'B', price: 40, quantity: 1 }] },
+      { order_id: 'o2', time_ms: T0 + DAY + 1, amount: null, lines: [] },
+      { order_id: 'o3', time_ms: T0 + DAY + 2, amount: null, lines: [] },
+    ]);
+    // A refund is not a funnel stage.
+    const funnel = await store.db.selectFrom('learn_funnel_daily').select(['orders']).execute();
+    expect(funnel.reduce((a, r) => a + Number(r.orders), 0)).toBe(1);
   });
 
   it('measures uplift per canonical customer within the window, with margin from unit costs', async () => {

@@ -272,3 +272,76 @@ export async function withEstimatedDamage(
   });
   return { scenario: { ...s, categories }, damage };
 }
+
+export interface ReturnEstimate {
+  /** A scenario category id, or `all` (every order). */
+  category: string;
+  returnRate: Estimated;
+}
+
+/**
+ * Return rates: the share of orders refunded (`learn_orders` × `learn_refunds`, folded by Learn from
+ * `commerce.order_completed` / `commerce.order_refunded`), shop-wide and per category: an order
+ * counts in each category it has a line of, and is refunded there when the refund named no
+ * products (the whole order) or named one of that category. Orders placed in the last
+ * `windowDays` (default 14) before `nowMs` are left out — their refunds may still come — and so
+ * are orders before `sinceMs`.
+ */
+export async function estimateReturnRates(
+  store: Store,
+  scenarioIds: ReadonlySet<string>,
+  opts: { nowMs: number; windowDays?: number; sinceMs?: number },
+): Promise<ReturnEstimate[]> {
+  const windowDays = opts.windowDays ?? 14;
+  let q = store.db
+    .selectFrom('learn_orders as o')
+    .leftJoin('learn_refunds as r', 'r.order_id', 'o.order_id')
+    .select(['o.lines as lines', 'r.order_id as refunded', 'r.lines as refundLines'])
+    .where('o.time_ms', '<=', opts.nowMs - windowDays * DAY);
+  if (opts.sinceMs !== undefined) q = q.where('o.time_ms', '>=', opts.sinceMs);
+  const rows = await q.execute();
+  if (rows.length === 0) return [];
+  const bySku = await skuCategories(store, scenarioIds);
+  const skusOf = (json: string | null): string[] => {
+    try {
+      const v = JSON.parse(json ?? '[]') as { sku?: unknown }[];
+      return Array.isArray(v) ? v.flatMap((l) => (typeof l?.sku === 'string' ? [l.sku] : [])) : [];
+    } catch {
+      return [];
+    }
+  };
+  const counts = new Map<string, { n: number; k: number }>();
+  const add = (cat: string, hit: boolean) => {
+    const c = counts.get(cat) ?? { n: 0, k: 0 };
+    c.n++;
+    if (hit) c.k++;
+    counts.set(cat, c);
+  };
+  for (const row of rows) {
+    const refunded = row.refunded !== null;
+    add('all', refunded);
+    const named = new Set(skusOf(row.refundLines).map((s) => bySku.get(s) ?? 'uncategorised'));
+    const cats = new Set(skusOf(row.lines).map((s) => bySku.get(s) ?? 'uncategorised'));
+    for (const c of cats) add(c, refunded && (named.size === 0 || named.has(c)));
+  }
+  const source = `learn_orders × learn_refunds (refunded orders, orders older than ${windowDays} days)`;
+  return [...counts.entries()]
+    .sort((a, b) => (a[0] === 'all' ? -1 : b[0] === 'all' ? 1 : a[0].localeCompare(b[0])))
+    .map(([category, c]) => ({ category, returnRate: estimateRate(c.k, c.n, source) }));
+}
+
+/** Sets `return_rate` of each scenario category with at least `minOrders` orders old enough to count. */
+export async function withEstimatedReturns(
+  store: Store,
+  s: Scenario,
+  opts: { nowMs: number; windowDays?: number; sinceMs?: number; minOrders?: number },
+): Promise<{ scenario: Scenario; returns: ReturnEstimate[] }> {
+  const returns = await estimateReturnRates(store, new Set(s.categories.map((c) => c.id)), opts);
+  const by = new Map(returns.map((r) => [r.category, r.returnRate]));
+  const min = opts.minOrders ?? 30;
+  const categories = s.categories.map((c) => {
+    const e = by.get(c.id);
+    return e && e.n >= min ? { ...c, returnRate: asParam(e) } : c;
+  });
+  return { scenario: { ...s, categories }, returns };
+}

@@ -1,5 +1,5 @@
 /**
- * Per-category demand, damage rates and warehouse failure hazards read from the tables (SQLite and
+ * Per-category demand, damage and return rates and warehouse failure hazards read from the tables (SQLite and
  * PostgreSQL): rows generated from known parameters (seeded), estimated back; each estimate is
  * within 10 % of the truth or has it inside its 95 % interval.
  */
@@ -8,7 +8,14 @@ import { type Backend, describeEachBackend } from '../../test/support/backends.t
 import type { Store } from '../store/index.ts';
 import { defaultScenario } from './defaults.ts';
 import type { Estimated } from './estimate.ts';
-import { categoryIdFor, estimateDamageRates, withEstimatedCategories, withEstimatedDamage } from './estimate-categories.ts';
+import {
+  categoryIdFor,
+  estimateDamageRates,
+  estimateReturnRates,
+  withEstimatedCategories,
+  withEstimatedDamage,
+  withEstimatedReturns,
+} from './estimate-categories.ts';
 import { estimateWarehouseHazards, warehouseOf, withEstimatedWarehouses } from './estimate-warehouses.ts';
 import { countQuantile, pathGenerator, uniform } from './rng.ts';
 
@@ -229,6 +236,64 @@ describeEachBackend('plan: per-category, damage and equipment estimates from the
     expect(cat('brakes')?.damageRate.n).toBe(2000);
     expect(cat('brakes')?.damageRate.source).toMatch(/^shipments table/);
     expect(cat('fluids')?.damageRate).toEqual(s.categories.find((c) => c.id === 'fluids')?.damageRate);
+  });
+
+  it('recovers return rates per category from refunded orders, leaving out orders too young to have come back', async () => {
+    const g = pathGenerator(23, 0);
+    const orders: Record<string, unknown>[] = [];
+    const refunds: Record<string, unknown>[] = [];
+    const truth = { 'BRK-1': 0.05, 'BAT-1': 0.12 } as Record<string, number>;
+    const NOW = T0 + 60 * DAY;
+    const order = (skus: string[], timeMs: number) => {
+      const id = `o-${orders.length}`;
+      orders.push({
+        order_id: id,
+        customer_ref: null,
+        time_ms: timeMs,
+        store: 'main',
+        revenue: 10,
+        lines: JSON.stringify(skus.map((sku) => ({ sku, price: 5, quantity: 1 }))),
+      });
+      return id;
+    };
+    const refund = (id: string, lines: string[] = []) =>
+      refunds.push({
+        order_id: id,
+        time_ms: NOW - DAY,
+        amount: null,
+        lines: JSON.stringify(lines.map((sku) => ({ sku, price: 5, quantity: 1 }))),
+      });
+    for (const [sku, n] of [
+      ['BRK-1', 2000],
+      ['BAT-1', 1000],
+    ] as const)
+      for (let i = 0; i < n; i++) {
+        const id = order([sku], T0 + Math.floor(uniform(g) * 40) * DAY);
+        if (uniform(g) < (truth[sku] as number)) refund(id);
+      }
+    // A mixed order refunded for its battery only counts as a battery return, not a brake one.
+    for (let i = 0; i < 100; i++) refund(order(['BRK-1', 'BAT-1'], T0 + DAY), ['BAT-1']);
+    // Orders of the last 14 days are left out, refunded or not.
+    for (let i = 0; i < 200; i++) refund(order(['BRK-1'], NOW - 5 * DAY));
+    await insertChunks(store, 'learn_orders', orders);
+    await insertChunks(store, 'learn_refunds', refunds);
+    const est = await estimateReturnRates(store, new Set(['brakes', 'batteries']), { nowMs: NOW });
+    const by = new Map(est.map((e) => [e.category, e.returnRate]));
+    expect(est[0]?.category).toBe('all');
+    expect(by.get('all')?.n).toBe(3100);
+    expect(by.get('brakes')?.n).toBe(2100);
+    expect(by.get('batteries')?.n).toBe(1100);
+    // brakes: ≈ 5 % of 2000 plus 0 of the 100 mixed orders; batteries: ≈ 12 % of 1000 plus all 100 mixed ones.
+    expect(ok(by.get('brakes'), (0.05 * 2000) / 2100)).toBe(true);
+    expect(ok(by.get('batteries'), (0.12 * 1000 + 100) / 1100)).toBe(true);
+    const s = defaultScenario();
+    const r = await withEstimatedReturns(store, s, { nowMs: NOW });
+    const cat = (id: string) => r.scenario.categories.find((c) => c.id === id);
+    expect(cat('brakes')?.returnRate.n).toBe(2100);
+    expect(cat('brakes')?.returnRate.source).toMatch(/^learn_orders × learn_refunds/);
+    expect(cat('fluids')?.returnRate).toEqual(s.categories.find((c) => c.id === 'fluids')?.returnRate);
+    // Nothing old enough: the assumed rates stay.
+    expect(await estimateReturnRates(store, new Set(['brakes']), { nowMs: T0 })).toEqual([]);
   });
 
   it('recovers each warehouse’s failure hazard and repair days from sensor.sustained conditions', async () => {

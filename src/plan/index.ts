@@ -28,8 +28,11 @@ export {
   type DamageEstimate,
   estimateCategoryDemand,
   estimateDamageRates,
+  estimateReturnRates,
+  type ReturnEstimate,
   withEstimatedCategories,
   withEstimatedDamage,
+  withEstimatedReturns,
 } from './estimate-categories.ts';
 export { laneObservations, type OrderHistory, orderHistory, withEstimatedDemand, withEstimatedLanes } from './estimate-store.ts';
 export {

@@ -22,6 +22,7 @@ import {
   withEstimatedDamage,
   withEstimatedDemand,
   withEstimatedLanes,
+  withEstimatedReturns,
   withEstimatedWarehouses,
 } from '../../plan/index.ts';
 import { requireScope } from '../auth.ts';
@@ -71,7 +72,14 @@ export function toWire(v: unknown): unknown {
 
 const threadsFor = (s: Scenario) => (s.paths >= 1000 ? 2 : 1);
 
-const ESTIMATORS = ['estimate_lanes', 'estimate_demand', 'estimate_categories', 'estimate_warehouses', 'estimate_damage'] as const;
+const ESTIMATORS = [
+  'estimate_lanes',
+  'estimate_demand',
+  'estimate_categories',
+  'estimate_warehouses',
+  'estimate_damage',
+  'estimate_returns',
+] as const;
 
 /**
  * The default scenario with the estimates the body asks for (`estimate_*: true`, or
@@ -126,6 +134,11 @@ async function baseScenario(d: HttpDeps, input: unknown, at: string): Promise<{ 
     const r = await withEstimatedDamage(d.store, base);
     base = r.scenario;
     estimated.damage = r.damage;
+  }
+  if (on.has('estimate_returns')) {
+    const r = await withEstimatedReturns(d.store, base, { nowMs: d.clock.now() });
+    base = r.scenario;
+    estimated.returns = r.returns;
   }
   const s = parseScenario(input === undefined || input === null ? {} : isObj(input) ? body : input, base, at);
   checkBounds(s, at);

@@ -58,9 +58,22 @@ export interface LearnProgressTable {
   seq: Int64;
 }
 
+/**
+ * Refunded orders (`commerce.order_refunded`), one row per order: the first refund's time, the
+ * amounts of all its refunds, and the lines it named (JSON `[{sku, price, quantity}]`; empty: the
+ * whole order).
+ */
+export interface LearnRefundsTable {
+  order_id: string;
+  time_ms: Int64;
+  amount: number | null;
+  lines: string;
+}
+
 export interface LearnTables {
   learn_funnel_daily: LearnFunnelDailyTable;
   learn_orders: LearnOrdersTable;
+  learn_refunds: LearnRefundsTable;
   learn_surveys: LearnSurveysTable;
   learn_segments: LearnSegmentsTable;
   learn_progress: LearnProgressTable;

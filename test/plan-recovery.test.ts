@@ -20,7 +20,8 @@
  * - no vehicles: a vehicle owner's replacement order depends on simulated wear, not on sessions.
  *
  * Return rates: the world refunds a fixed share of its orders (RETURN_RATE), Learn folds the
- * refunds, `estimate_returns` reads them.
+ * refunds, `estimate_returns` reads them. The promise penalty comes from a second world, with its
+ * promise effect and carrier incidents on (the last describe block).
  *
  * Not recoverable from a backfill (docs/plan.md "Open"): warehouse hazards and damage rates. In
  * history mode Decide's detectors start nothing by design, so no `sensor.sustained` condition and
@@ -42,7 +43,7 @@ import { backfillHistory, DEMO_DETECTORS, RETURN_RATE, type World } from '../src
 import { createKey } from '../src/govern/index.ts';
 import { type Pitwall, startPitwall } from '../src/main.ts';
 import { Metrics } from '../src/ops/index.ts';
-import { categoryIdFor, defaultScenario, estimateRate } from '../src/plan/index.ts';
+import { categoryIdFor, defaultScenario, estimatePromisePenalty, estimateRate } from '../src/plan/index.ts';
 
 const DAYS = 28; // four of each weekday
 /** The server's now: 00:10 UTC on a Monday. The world's sessions start 10 minutes before its clock, so they cover exactly the 28 UTC days before this one. */
@@ -347,5 +348,101 @@ describe('Plan recovers the demo world’s parameters from Pitwall’s own table
     }
     for (const d of estimated.damage as Json[]) r.check(`${d.category} damage_rate`, d.damage_rate, 0);
     r.expectAll();
+  });
+});
+
+/**
+ * The promise penalty, from a second world with its promise effect on: a shopper shown a longer
+ * delivery promise converts less (world.ts: factor f(d) = exp(−0.45 · (d − 2.5)) beyond 2.5 days,
+ * at least 0.2, on both the add to cart and the purchase). In a backfill the promise a page shows is
+ * its lane's static one ((P90 + 12 h) in days), sent as `promise_days` on Product Viewed; Learn
+ * keeps those views and `estimate_promise` fits the planner's log-linear penalty on them.
+ *
+ * The world's curve is not log-linear (flat to 2.5 days), so its truth is the planner's β that best
+ * fits the world's own conversion per view, P(d), over the same promise buckets — the fit the
+ * estimator makes, on expected instead of observed orders:
+ *   P(d) = cart(d) · [buy(d) + (1 − buy(d)) · R(d)],  cart = 0.5 · (0.6 + 0.4 f),  buy = 0.75 · 0.62 f,
+ *   R(d) = q · 0.7 · (0.22 + 0.78 · 0.6 · 0.22) + (1 − q) · 0.45 · (0.22 + 0.78 · 0.3 · 0.22),
+ * with q = 0.8 when d > 3.5 (a shopper who leaves over a long promise says so, and comes back more
+ * often), else 0; no offers in history mode.
+ */
+describe('Plan recovers the promise penalty from the funnel (a world with its promise effect on)', () => {
+  const PROMISE_NOW = Date.parse('2026-05-25T00:10:00Z');
+  let pdir = '';
+  let ppw: Pitwall | undefined;
+  let promise: Json;
+
+  beforeAll(async () => {
+    pdir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pitwall-recovery-promise-'));
+    const pclock = new FakeClock(PROMISE_NOW);
+    const cfg = loadConfig({ PITWALL_DATA_DIR: pdir, PITWALL_HTTP_PORT: '0', PITWALL_MQTT_PORT: 'off', PITWALL_LOG_LEVEL: 'silent' }, pdir);
+    ppw = await startPitwall(cfg, { clock: pclock, logger: pino({ level: 'silent' }), metrics: new Metrics({ defaults: false }) });
+    const pkey = (await createKey(ppw.store.db, pclock, { name: 'recovery', scopes: ['ingest', 'read', 'admin'] })).key;
+    const r = await backfillHistory({
+      url: ppw.httpUrl,
+      key: pkey,
+      seed: 9,
+      days: 21,
+      sessionsPerHour: SESSIONS_PER_HOUR,
+      vehicles: 0,
+      // Carrier incidents (10 × as often as by default) stretch the promise a page shows for hours
+      // or days: without them every promise here is under 2.5 days, where the world's curve is flat.
+      faults: true,
+      trouble: 10,
+      effects: { promise: true },
+      sensorMinutes: 360,
+    });
+    expect(r.rejected).toBe(0);
+    for (;;) {
+      const head = await ppw.log.head();
+      await ppw.state?.caughtUp(head);
+      await ppw.learn?.caughtUp(head);
+      if ((await ppw.log.head()) === head) break;
+    }
+    const res = await fetch(`${ppw.httpUrl}/v1/risk/simulate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pkey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ estimate_promise: true, paths: 200, horizon_days: 7 }),
+    });
+    expect(res.status).toBe(200);
+    promise = ((await res.json()) as Json).estimated.promise;
+  }, 240_000);
+
+  afterAll(async () => {
+    await ppw?.stop();
+    if (pdir) rmSync(pdir, { recursive: true, force: true });
+  });
+
+  test('promise_penalty_per_day: the world’s conversion curve, fitted as the planner models it', () => {
+    const f = (d: number) => Math.min(1, Math.max(0.2, Math.exp(-0.45 * Math.max(0, d - 2.5))));
+    const rOther = 0.45 * (0.22 + 0.78 * 0.3 * 0.22);
+    /**
+     * Conversion per view; `resolved`: the share of long-promise leavers whose concern resolved
+     * itself by the time they came back (their incident over: + 0.1 on each return), which the
+     * world decides per shopper — so the truth lies between resolved = 0 and resolved = 1.
+     */
+    const perView = (d: number, resolved: number) => {
+      const buy = 0.75 * 0.62 * f(d);
+      const q = d > 3.5 ? 0.8 : 0;
+      const ret = 0.22 + 0.1 * resolved;
+      const rDelivery = 0.7 * (ret + (1 - ret) * 0.6 * ret);
+      return 0.5 * (0.6 + 0.4 * f(d)) * (buy + (1 - buy) * (q * rDelivery + (1 - q) * rOther));
+    };
+    const cells = promise.cells as { promise_days: number; sessions: number; orders: number }[];
+    if (process.env.PLAN_RECOVERY_TABLE) console.log(JSON.stringify(promise));
+    expect(cells.filter((c) => c.promise_days > 3).length).toBeGreaterThanOrEqual(3);
+    expect(promise.penalty.n).toBeGreaterThan(3000);
+    const bestBeta = (resolved: number) =>
+      estimatePromisePenalty(
+        cells.map((c) => ({ promiseDays: c.promise_days, sessions: c.sessions, orders: c.sessions * perView(c.promise_days, resolved) })),
+        'the world',
+      ).value;
+    const [lo, hi] = [bestBeta(1), bestBeta(0)];
+    if (process.env.PLAN_RECOVERY_TABLE) console.log(`world promise penalty between ${lo} and ${hi}`);
+    // The world's curve does fall with the promise.
+    expect(lo).toBeGreaterThan(0.05);
+    const e = promise.penalty as { value: number; ci95: [number, number] };
+    const recovered = (e.ci95[0] <= hi && lo <= e.ci95[1]) || Math.abs(e.value - lo) <= 0.1 * lo || Math.abs(e.value - hi) <= 0.1 * hi;
+    expect(recovered, `estimate ${e.value} [${e.ci95[0]}, ${e.ci95[1]}], world between ${lo} and ${hi}`).toBe(true);
   });
 });

@@ -137,6 +137,7 @@ describe('risk over HTTP with estimates from the tables', () => {
       warehouses: { warehouses: [], unassigned_devices: 0 },
       damage: [],
       returns: [],
+      promise: null,
     });
     expect(est.json.summary).toEqual(plain.json.summary);
   });

@@ -405,7 +405,6 @@ export class World {
       properties: { path: `/p/${sku.sku.toLowerCase()}` },
       context: { consent: { categoryPreferences: { Marketing: customer.marketing, Analytics: true } } },
     });
-    this.segment(at, { type: 'track', ...who, event: 'Product Viewed', properties: this.productProps(sku, 1) });
     const decision = await this.storefront.decideProduct({
       skus: [sku.sku],
       customer: who,
@@ -417,6 +416,14 @@ export class World {
     if (decision?.survey?.id === POST_PURCHASE) await this.maybeAnswerSurvey(decision.survey, customer, who, undefined);
     const exitSurvey = decision?.survey?.id === POST_PURCHASE ? undefined : decision?.survey;
     const promiseDays = this.promiseDays(decision?.products?.[0]?.promise?.p90, at, sku, customer.region);
+    // The view says which delivery promise the page showed (days to the P90 date), as a shop's
+    // tracking would: Learn keeps it and Plan fits how conversion falls with it.
+    this.segment(at, {
+      type: 'track',
+      ...who,
+      event: 'Product Viewed',
+      properties: { ...this.productProps(sku, 1), promise_days: Math.round(promiseDays * 100) / 100 },
+    });
     const promiseFactor = this.effects.promise ? Math.min(1, Math.max(0.2, Math.exp(-0.45 * Math.max(0, promiseDays - 2.5)))) : 1;
     if (!r.chance(0.5 * (0.6 + 0.4 * promiseFactor))) return;
     this.stats.carts++;
@@ -548,12 +555,17 @@ export class World {
     return (c?.offers ?? []).some((o) => o.shipping === 'express' || o.kind === 'shipping');
   }
 
-  /** Days to the P90 the storefront promised; without an answer, the shop's static promise for the lane. */
+  /**
+   * Days to the P90 the storefront promised. Without an answer (history mode, or Pitwall
+   * unreachable) the shop's own promise: its lane's P90 plus half a day, stretched while the
+   * carrier has an incident in the region — a shop hears of those too.
+   */
   private promiseDays(p90: string | undefined, at: number, sku: Sku, region: string): number {
     const t = p90 ? Date.parse(p90) : Number.NaN;
     if (Number.isFinite(t)) return Math.max(0, (t - at) / DAY);
     const lane = this.laneFor(this.originFor(sku, region, 1), region, 'northline');
-    return (lane.p90Hours + 12) / 24;
+    const incident = this.incidentOn('northline', region, at);
+    return (lane.p90Hours * (incident?.factor ?? 1) + 12) / 24;
   }
 
   private async placeOrder(at: number, cart: Cart, who: Record<string, string>, express: boolean): Promise<void> {

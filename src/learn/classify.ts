@@ -118,6 +118,16 @@ export function orderOf(e: CloudEvent): OrderFact | undefined {
   return { orderId, revenue, lines };
 }
 
+/** A product view's SKU and the delivery promise it showed (`properties.promise_days`, 0–60 days), when it says. */
+export function promiseViewOf(e: CloudEvent): { sku: string; promiseDays: number } | undefined {
+  if (e.type !== 'commerce.product_viewed') return undefined;
+  const p = propertiesOf(e);
+  const days = num(p.promise_days);
+  const sku = str(p.sku) ?? str(p.product_id);
+  if (days === undefined || !sku || !(days >= 0 && days <= 60)) return undefined;
+  return { sku, promiseDays: days };
+}
+
 export interface RefundFact {
   orderId: string;
   /** The amount refunded when the event says (`properties.total`, `revenue` or `value`). */

@@ -13,6 +13,7 @@ import {
   deviceOf,
   LEARN_TYPES,
   orderOf,
+  promiseViewOf,
   refundOf,
   type Stage,
   stageOf,
@@ -158,6 +159,27 @@ async function apply(db: Db, events: readonly LoggedEvent[]): Promise<void> {
           amount: sql`case when learn_refunds.amount is null and excluded.amount is null then null else coalesce(learn_refunds.amount, 0) + coalesce(excluded.amount, 0) end`,
         }),
       )
+      .execute();
+
+  // Views that name the delivery promise shown, by a known shopper: Plan's promise-penalty fit.
+  const promiseViews: { key: string; customer_ref: string; sku: string; time_ms: number; promise_days: number }[] = [];
+  for (const { event: e } of events) {
+    const v = promiseViewOf(e);
+    const ref = v ? customerRef(e) : undefined;
+    if (v && ref)
+      promiseViews.push({
+        key: `${e.source}\n${e.id}`,
+        customer_ref: ref,
+        sku: v.sku,
+        time_ms: Date.parse(e.time),
+        promise_days: v.promiseDays,
+      });
+  }
+  for (const part of chunks(promiseViews))
+    await db
+      .insertInto('learn_promise_views')
+      .values(part)
+      .onConflict((oc) => oc.column('key').doNothing())
       .execute();
 
   const funnel = new Map<string, FunnelDelta>();

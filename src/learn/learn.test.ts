@@ -53,6 +53,7 @@ describeEachBackend('learn rollups and reports', (make: () => Backend) => {
       'learn_funnel_daily',
       'learn_orders',
       'learn_refunds',
+      'learn_promise_views',
       'learn_surveys',
       'learn_segments',
       'learn_progress',
@@ -122,6 +123,32 @@ describeEachBackend('learn rollups and reports', (make: () => Backend) => {
     // A refund is not a funnel stage.
     const funnel = await store.db.selectFrom('learn_funnel_daily').select(['orders']).execute();
     expect(funnel.reduce((a, r) => a + Number(r.orders), 0)).toBe(1);
+  });
+
+  it('keeps product views that say their delivery promise, once, by user or anonymous id', async () => {
+    const viewed = (ext: Partial<CloudEvent>, properties: Record<string, unknown>) =>
+      logged('commerce.product_viewed', T0, ext, { event: 'Product Viewed', properties });
+    const batch = [
+      viewed({ userid: 'u1' }, { sku: 'BRK-1', promise_days: 2.25 }),
+      viewed({ anonymousid: 'a1' }, { product_id: 'bat-1', promise_days: 0 }),
+      viewed({ userid: 'u2' }, { sku: 'BRK-1' }), // no promise: funnel only
+      viewed({ userid: 'u3' }, { sku: 'BRK-1', promise_days: -1 }), // out of range
+      viewed({ userid: 'u4' }, { sku: 'BRK-1', promise_days: '2' }), // not a number
+      viewed({}, { sku: 'BRK-1', promise_days: 2 }), // nobody to follow
+    ];
+    await foldLearn(store, batch);
+    await foldLearn(store, batch);
+    const rows = await store.db
+      .selectFrom('learn_promise_views')
+      .select(['customer_ref', 'sku', 'promise_days'])
+      .orderBy('customer_ref')
+      .execute();
+    expect(rows).toEqual([
+      { customer_ref: 'a1', sku: 'bat-1', promise_days: 0 },
+      { customer_ref: 'u1', sku: 'BRK-1', promise_days: 2.25 },
+    ]);
+    const funnel = await store.db.selectFrom('learn_funnel_daily').select(['views']).execute();
+    expect(funnel.reduce((a, r) => a + Number(r.views), 0)).toBe(6);
   });
 
   it('measures uplift per canonical customer within the window, with margin from unit costs', async () => {

@@ -9,7 +9,15 @@ import type { EventLog } from '../log/index.ts';
 import { LEARN_GROUP } from './consumer.ts';
 import { foldLearn } from './fold.ts';
 
-const LEARN_TABLES = ['learn_funnel_daily', 'learn_orders', 'learn_refunds', 'learn_surveys', 'learn_segments', 'learn_progress'] as const;
+const LEARN_TABLES = [
+  'learn_funnel_daily',
+  'learn_orders',
+  'learn_refunds',
+  'learn_promise_views',
+  'learn_surveys',
+  'learn_segments',
+  'learn_progress',
+] as const;
 
 export interface LearnRebuild {
   /** Events read from the log. */

@@ -34,6 +34,13 @@ export {
   withEstimatedDamage,
   withEstimatedReturns,
 } from './estimate-categories.ts';
+export {
+  estimatePromiseFunnel,
+  type PromiseEstimate,
+  type PromiseFunnelOptions,
+  promiseFunnelCells,
+  withEstimatedPromisePenalty,
+} from './estimate-funnel.ts';
 export { laneObservations, type OrderHistory, orderHistory, withEstimatedDemand, withEstimatedLanes } from './estimate-store.ts';
 export {
   estimateWarehouseHazards,

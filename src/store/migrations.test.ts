@@ -88,7 +88,7 @@ describeEachBackend('migrations', (make) => {
     const last = names.at(-1) as string;
     const db = store.db as Kysely<unknown>;
     const before = await recorded(db);
-    await sql`drop table learn_refunds`.execute(db);
+    await sql`drop table learn_promise_views`.execute(db);
     await sql`delete from kysely_migration where name = ${last}`.execute(db);
     await store.close();
     open.pop();
@@ -96,7 +96,7 @@ describeEachBackend('migrations', (make) => {
     const after = await recorded(again.db as Kysely<unknown>);
     expect(after.slice(0, -1)).toEqual(before.slice(0, -1));
     expect(after.at(-1)?.name).toBe(last);
-    expect(last).toBe('0028_learn_refunds');
-    await sql`select count(*) from learn_refunds`.execute(again.db as Kysely<unknown>);
+    expect(last).toBe('0029_learn_promise_views');
+    await sql`select count(*) from learn_promise_views`.execute(again.db as Kysely<unknown>);
   });
 });

@@ -22,6 +22,7 @@ import { m0020_storefront } from './migrations/0020_storefront.ts';
 import { m0023_learn } from './migrations/0023_learn.ts';
 import { m0027_dashboard_sessions } from './migrations/0027_dashboard_sessions.ts';
 import { m0028_learn_refunds } from './migrations/0028_learn_refunds.ts';
+import { m0029_learn_promise_views } from './migrations/0029_learn_promise_views.ts';
 
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
@@ -164,6 +165,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0023_learn': m0023_learn(dialect),
     '0027_dashboard_sessions': m0027_dashboard_sessions(dialect),
     '0028_learn_refunds': m0028_learn_refunds(dialect),
+    '0029_learn_promise_views': m0029_learn_promise_views(dialect),
   };
 }
 

@@ -79,6 +79,20 @@ const productEventProperties = Type.Object({
   value: Type.Optional(Money),
 });
 
+/**
+ * A product view may say which delivery promise the page showed: `promise_days`, days from the view
+ * to the promised date (e.g. the P90 Pitwall's decision API answered). Learn keeps such views and
+ * Plan fits how conversion falls with the promise (docs/plan.md). Any number is accepted here;
+ * Learn uses 0–60.
+ */
+const productViewedProperties = Type.Object({
+  ...productFields,
+  cart_id: Type.Optional(Text),
+  currency: Type.Optional(Currency),
+  value: Type.Optional(Money),
+  promise_days: Type.Optional(Type.Number()),
+});
+
 const brakePads = {
   product_id: 'bp-4471',
   sku: 'BRK-PAD-F-4471',
@@ -115,12 +129,13 @@ export const COMMERCE_TYPES: EventTypeDefinition[] = [
   {
     type: 'commerce.product_viewed',
     version: 1,
-    description: 'A shopper viewed a product detail page (Segment "Product Viewed").',
+    description:
+      'A shopper viewed a product detail page (Segment "Product Viewed"); properties.promise_days may say the delivery promise shown.',
     standard: SEGMENT_ECOMMERCE,
-    data: trackData(productEventProperties),
+    data: trackData(productViewedProperties),
     example: {
       event: 'Product Viewed',
-      properties: { ...brakePads, currency: 'EUR', value: 64.9 },
+      properties: { ...brakePads, currency: 'EUR', value: 64.9, promise_days: 2.5 },
       context: storefrontContext,
     },
   },

@@ -22,6 +22,7 @@ import {
   withEstimatedDamage,
   withEstimatedDemand,
   withEstimatedLanes,
+  withEstimatedPromisePenalty,
   withEstimatedReturns,
   withEstimatedWarehouses,
 } from '../../plan/index.ts';
@@ -79,6 +80,7 @@ const ESTIMATORS = [
   'estimate_warehouses',
   'estimate_damage',
   'estimate_returns',
+  'estimate_promise',
 ] as const;
 
 /**
@@ -139,6 +141,11 @@ async function baseScenario(d: HttpDeps, input: unknown, at: string): Promise<{ 
     const r = await withEstimatedReturns(d.store, base, { nowMs: d.clock.now() });
     base = r.scenario;
     estimated.returns = r.returns;
+  }
+  if (on.has('estimate_promise')) {
+    const r = await withEstimatedPromisePenalty(d.store, base, { nowMs: d.clock.now() });
+    base = r.scenario;
+    estimated.promise = r.promise ?? null;
   }
   const s = parseScenario(input === undefined || input === null ? {} : isObj(input) ? body : input, base, at);
   checkBounds(s, at);

@@ -70,10 +70,25 @@ export interface LearnRefundsTable {
   lines: string;
 }
 
+/**
+ * A product view that says which delivery promise it showed (`properties.promise_days` on
+ * `commerce.product_viewed`, days to the promised date), by a known customer or anonymous id: Plan
+ * fits how conversion falls with the promise from these and the orders that followed.
+ */
+export interface LearnPromiseViewsTable {
+  /** The event's source + id. */
+  key: string;
+  customer_ref: string;
+  sku: string;
+  time_ms: Int64;
+  promise_days: number;
+}
+
 export interface LearnTables {
   learn_funnel_daily: LearnFunnelDailyTable;
   learn_orders: LearnOrdersTable;
   learn_refunds: LearnRefundsTable;
+  learn_promise_views: LearnPromiseViewsTable;
   learn_surveys: LearnSurveysTable;
   learn_segments: LearnSegmentsTable;
   learn_progress: LearnProgressTable;

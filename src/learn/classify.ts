@@ -102,18 +102,23 @@ export interface OrderFact {
 }
 
 /** An order's id, revenue (`revenue`, else `total`, else Σ price × quantity of its products) and lines. */
+/** Segment's `properties.products`: each with a SKU (`sku`, else `product_id`), its price when given, quantity 1 unless given. */
+function productLines(p: Record<string, unknown>): { sku: string; price: number | undefined; quantity: number }[] {
+  const lines: { sku: string; price: number | undefined; quantity: number }[] = [];
+  for (const item of Array.isArray(p.products) ? p.products : []) {
+    const o = obj(item);
+    const sku = str(o?.sku) ?? str(o?.product_id);
+    if (sku) lines.push({ sku, price: num(o?.price), quantity: num(o?.quantity) ?? 1 });
+  }
+  return lines;
+}
+
 export function orderOf(e: CloudEvent): OrderFact | undefined {
   const p = propertiesOf(e);
   const orderId = str(p.order_id);
   if (!orderId) return undefined;
-  const lines: OrderLine[] = [];
-  for (const item of Array.isArray(p.products) ? p.products : []) {
-    const o = obj(item);
-    const sku = str(o?.sku) ?? str(o?.product_id);
-    const price = num(o?.price);
-    if (!sku || price === undefined) continue;
-    lines.push({ sku, price, quantity: num(o?.quantity) ?? 1 });
-  }
+  // An order's lines need a price (its revenue adds them up).
+  const lines = productLines(p).filter((l): l is OrderLine => l.price !== undefined);
   const revenue = num(p.revenue) ?? num(p.total) ?? lines.reduce((s, l) => s + l.price * l.quantity, 0);
   return { orderId, revenue, lines };
 }
@@ -141,13 +146,7 @@ export function refundOf(e: CloudEvent): RefundFact | undefined {
   const p = propertiesOf(e);
   const orderId = str(p.order_id);
   if (!orderId) return undefined;
-  const lines: OrderLine[] = [];
-  for (const item of Array.isArray(p.products) ? p.products : []) {
-    const o = obj(item);
-    const sku = str(o?.sku) ?? str(o?.product_id);
-    if (!sku) continue;
-    lines.push({ sku, price: num(o?.price) ?? 0, quantity: num(o?.quantity) ?? 1 });
-  }
+  const lines = productLines(p).map((l) => ({ ...l, price: l.price ?? 0 }));
   return { orderId, amount: num(p.total) ?? num(p.revenue) ?? num(p.value), lines };
 }
 

@@ -42,6 +42,41 @@ async function skuCategories(store: Store, scenarioIds: ReadonlySet<string>): Pr
 
 const asParam = (e: Estimated): Param => ({ value: e.value, sd: e.sd, source: e.source, n: e.n });
 
+/** The SKUs of a JSON lines column (`[{sku, …}]`); unreadable or absent: none. */
+function skusOf(json: string | null | undefined): string[] {
+  try {
+    const v = JSON.parse(json ?? '[]') as { sku?: unknown }[];
+    return Array.isArray(v) ? v.flatMap((l) => (typeof l?.sku === 'string' ? [l.sku] : [])) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Cases and hits per category (and `all`), as shares with Wilson intervals — `all` first, then by name. */
+class CategoryShares {
+  private readonly counts = new Map<string, { n: number; k: number }>();
+  add(category: string, hit: boolean): void {
+    const c = this.counts.get(category) ?? { n: 0, k: 0 };
+    c.n++;
+    if (hit) c.k++;
+    this.counts.set(category, c);
+  }
+  rates(source: string): [string, Estimated][] {
+    return [...this.counts.entries()]
+      .sort((a, b) => (a[0] === 'all' ? -1 : b[0] === 'all' ? 1 : a[0].localeCompare(b[0])))
+      .map(([category, c]) => [category, estimateRate(c.k, c.n, source)]);
+  }
+}
+
+/** `s` with `key` of each category set from its estimate when that rests on at least `min` cases. */
+function withCategoryRates(s: Scenario, rates: ReadonlyMap<string, Estimated>, key: 'damageRate' | 'returnRate', min: number): Scenario {
+  const categories = s.categories.map((c) => {
+    const e = rates.get(c.id);
+    return e && e.n >= min ? { ...c, [key]: asParam(e) } : c;
+  });
+  return { ...s, categories };
+}
+
 export interface CategoryDemandEstimate {
   category: string;
   /** Orders with at least one line of the category. */
@@ -231,30 +266,15 @@ export async function estimateDamageRates(
     ).map((r) => r.shipment_id),
   );
   const bySku = await skuCategories(store, scenarioIds);
-  const counts = new Map<string, { n: number; k: number }>();
-  const add = (cat: string, hit: boolean) => {
-    const c = counts.get(cat) ?? { n: 0, k: 0 };
-    c.n++;
-    if (hit) c.k++;
-    counts.set(cat, c);
-  };
+  const shares = new CategoryShares();
   for (const sh of shipments) {
     const hit = breached.has(sh.shipment_id);
-    add('all', hit);
-    let lines: { sku?: unknown }[] = [];
-    try {
-      lines = JSON.parse(sh.lines ?? '[]') as typeof lines;
-    } catch {
-      // A shipment with unreadable lines counts shop-wide only.
-    }
-    const cats = new Set<string>();
-    for (const l of Array.isArray(lines) ? lines : []) if (typeof l?.sku === 'string') cats.add(bySku.get(l.sku) ?? 'uncategorised');
-    for (const c of cats) add(c, hit);
+    shares.add('all', hit);
+    // A shipment with unreadable lines counts shop-wide only.
+    for (const c of new Set(skusOf(sh.lines).map((sku) => bySku.get(sku) ?? 'uncategorised'))) shares.add(c, hit);
   }
   const source = `shipments table (${kinds.join(' / ')} breaches per delivered shipment)`;
-  return [...counts.entries()]
-    .sort((a, b) => (a[0] === 'all' ? -1 : b[0] === 'all' ? 1 : a[0].localeCompare(b[0])))
-    .map(([category, c]) => ({ category, damageRate: estimateRate(c.k, c.n, source) }));
+  return shares.rates(source).map(([category, damageRate]) => ({ category, damageRate }));
 }
 
 /** Sets `damage_rate` of each scenario category with at least `minShipments` delivered shipments. */
@@ -264,13 +284,8 @@ export async function withEstimatedDamage(
   opts: { sinceMs?: number; kinds?: readonly string[]; minShipments?: number } = {},
 ): Promise<{ scenario: Scenario; damage: DamageEstimate[] }> {
   const damage = await estimateDamageRates(store, new Set(s.categories.map((c) => c.id)), opts);
-  const by = new Map(damage.map((d) => [d.category, d.damageRate]));
-  const min = opts.minShipments ?? 30;
-  const categories = s.categories.map((c) => {
-    const e = by.get(c.id);
-    return e && e.n >= min ? { ...c, damageRate: asParam(e) } : c;
-  });
-  return { scenario: { ...s, categories }, damage };
+  const scenario = withCategoryRates(s, new Map(damage.map((d) => [d.category, d.damageRate])), 'damageRate', opts.minShipments ?? 30);
+  return { scenario, damage };
 }
 
 export interface ReturnEstimate {
@@ -302,32 +317,16 @@ export async function estimateReturnRates(
   const rows = await q.execute();
   if (rows.length === 0) return [];
   const bySku = await skuCategories(store, scenarioIds);
-  const skusOf = (json: string | null): string[] => {
-    try {
-      const v = JSON.parse(json ?? '[]') as { sku?: unknown }[];
-      return Array.isArray(v) ? v.flatMap((l) => (typeof l?.sku === 'string' ? [l.sku] : [])) : [];
-    } catch {
-      return [];
-    }
-  };
-  const counts = new Map<string, { n: number; k: number }>();
-  const add = (cat: string, hit: boolean) => {
-    const c = counts.get(cat) ?? { n: 0, k: 0 };
-    c.n++;
-    if (hit) c.k++;
-    counts.set(cat, c);
-  };
+  const category = (sku: string) => bySku.get(sku) ?? 'uncategorised';
+  const shares = new CategoryShares();
   for (const row of rows) {
     const refunded = row.refunded !== null;
-    add('all', refunded);
-    const named = new Set(skusOf(row.refundLines).map((s) => bySku.get(s) ?? 'uncategorised'));
-    const cats = new Set(skusOf(row.lines).map((s) => bySku.get(s) ?? 'uncategorised'));
-    for (const c of cats) add(c, refunded && (named.size === 0 || named.has(c)));
+    shares.add('all', refunded);
+    const named = new Set(skusOf(row.refundLines).map(category));
+    for (const c of new Set(skusOf(row.lines).map(category))) shares.add(c, refunded && (named.size === 0 || named.has(c)));
   }
   const source = `learn_orders × learn_refunds (refunded orders, orders older than ${windowDays} days)`;
-  return [...counts.entries()]
-    .sort((a, b) => (a[0] === 'all' ? -1 : b[0] === 'all' ? 1 : a[0].localeCompare(b[0])))
-    .map(([category, c]) => ({ category, returnRate: estimateRate(c.k, c.n, source) }));
+  return shares.rates(source).map(([c, returnRate]) => ({ category: c, returnRate }));
 }
 
 /** Sets `return_rate` of each scenario category with at least `minOrders` orders old enough to count. */
@@ -337,11 +336,6 @@ export async function withEstimatedReturns(
   opts: { nowMs: number; windowDays?: number; sinceMs?: number; minOrders?: number },
 ): Promise<{ scenario: Scenario; returns: ReturnEstimate[] }> {
   const returns = await estimateReturnRates(store, new Set(s.categories.map((c) => c.id)), opts);
-  const by = new Map(returns.map((r) => [r.category, r.returnRate]));
-  const min = opts.minOrders ?? 30;
-  const categories = s.categories.map((c) => {
-    const e = by.get(c.id);
-    return e && e.n >= min ? { ...c, returnRate: asParam(e) } : c;
-  });
-  return { scenario: { ...s, categories }, returns };
+  const scenario = withCategoryRates(s, new Map(returns.map((r) => [r.category, r.returnRate])), 'returnRate', opts.minOrders ?? 30);
+  return { scenario, returns };
 }

@@ -4,7 +4,7 @@
  * 10 % of the truth or have it inside its 95 % interval, and the cells must count what the rows say.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { type Backend, describeEachBackend } from '../../test/support/backends.ts';
+import { type Backend, describeEachBackend, insertRows } from '../../test/support/backends.ts';
 import type { Store } from '../store/index.ts';
 import { defaultScenario } from './defaults.ts';
 import { estimatePromiseFunnel, promiseFunnelCells, withEstimatedPromisePenalty } from './estimate-funnel.ts';
@@ -13,14 +13,6 @@ import { pathGenerator, uniform } from './rng.ts';
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 5);
 const NOW = T0 + 40 * DAY;
-
-async function insertChunks(store: Store, table: string, rows: Record<string, unknown>[]) {
-  for (let i = 0; i < rows.length; i += 250)
-    await store.db
-      .insertInto(table as never)
-      .values(rows.slice(i, i + 250) as never)
-      .execute();
-}
 
 describeEachBackend('plan: promise penalty from the funnel', (make) => {
   let backend: Backend;
@@ -63,8 +55,8 @@ describeEachBackend('plan: promise penalty from the funnel', (make) => {
       }
     // Too young: its window has not ended.
     for (let i = 0; i < 100; i++) views.push({ key: `y${i}`, customer_ref: `y${i}`, sku: 'BRK-1', time_ms: NOW - DAY, promise_days: 9 });
-    await insertChunks(store, 'learn_promise_views', views);
-    await insertChunks(store, 'learn_orders', orders);
+    await insertRows(store, 'learn_promise_views', views);
+    await insertRows(store, 'learn_orders', orders);
 
     const cells = await promiseFunnelCells(store, { nowMs: NOW });
     expect(cells.map((c) => c.promiseDays)).toEqual([1, 1.5, 2, 2.5, 3, 3.5, 4]);
@@ -92,7 +84,7 @@ describeEachBackend('plan: promise penalty from the funnel', (make) => {
 
   it('gives nothing without views or with one promise only', async () => {
     expect(await estimatePromiseFunnel(store, { nowMs: NOW })).toBeUndefined();
-    await insertChunks(
+    await insertRows(
       store,
       'learn_promise_views',
       Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, customer_ref: `c${i}`, sku: 'A', time_ms: T0, promise_days: 2 })),

@@ -4,7 +4,7 @@
  * within 10 % of the truth or has it inside its 95 % interval.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { type Backend, describeEachBackend } from '../../test/support/backends.ts';
+import { type Backend, describeEachBackend, insertRows } from '../../test/support/backends.ts';
 import type { Store } from '../store/index.ts';
 import { defaultScenario } from './defaults.ts';
 import type { Estimated } from './estimate.ts';
@@ -25,14 +25,6 @@ const T0 = Date.UTC(2026, 0, 5); // a Monday
 const ok = (e: Estimated | undefined, truth: number) =>
   e !== undefined && (Math.abs(e.value - truth) <= 0.1 * Math.abs(truth) || (e.ci95[0] <= truth && truth <= e.ci95[1]));
 
-async function insertChunks(store: Store, table: string, rows: Record<string, unknown>[]) {
-  for (let i = 0; i < rows.length; i += 250)
-    await store.db
-      .insertInto(table as never)
-      .values(rows.slice(i, i + 250) as never)
-      .execute();
-}
-
 const PRODUCTS: [string, string | null, number][] = [
   ['BRK-1', 'Brakes/Pads', 60],
   ['BRK-2', 'Brakes/Rotors', 60],
@@ -43,7 +35,7 @@ const PRODUCTS: [string, string | null, number][] = [
 ];
 
 async function seedProducts(store: Store) {
-  await insertChunks(
+  await insertRows(
     store,
     'products',
     PRODUCTS.map(([sku, category, price]) => ({
@@ -121,7 +113,7 @@ describeEachBackend('plan: per-category, damage and equipment estimates from the
       if (d % 30 === 0) cart(d, { 'GONE-9': { quantity: 1, price: 7 } }); // not in the catalogue
       cart(d, { 'BAT-1': { quantity: 3, price: 120 } }, false); // not ordered: no demand
     }
-    await insertChunks(store, 'carts', rows);
+    await insertRows(store, 'carts', rows);
     const s0 = defaultScenario();
     const s = {
       ...s0,
@@ -154,7 +146,7 @@ describeEachBackend('plan: per-category, damage and equipment estimates from the
   });
 
   it('keeps the assumed categories with fewer than 14 days of orders', async () => {
-    await insertChunks(store, 'carts', [
+    await insertRows(store, 'carts', [
       {
         cart_id: 'c1',
         status: 'checked_out',
@@ -221,8 +213,8 @@ describeEachBackend('plan: per-category, damage and equipment estimates from the
       }
     for (let i = 0; i < 50; i++) breach(ship('BRK-1', false), 'shock'); // not delivered: not counted
     for (let i = 0; i < 10; i++) ship('WIP-1', true);
-    await insertChunks(store, 'shipments', ships);
-    await insertChunks(store, 'shipment_breaches', breaches);
+    await insertRows(store, 'shipments', ships);
+    await insertRows(store, 'shipment_breaches', breaches);
     const est = await estimateDamageRates(store, new Set(['brakes', 'batteries']));
     const by = new Map(est.map((e) => [e.category, e.damageRate]));
     expect(est[0]?.category).toBe('all');
@@ -275,8 +267,8 @@ describeEachBackend('plan: per-category, damage and equipment estimates from the
     for (let i = 0; i < 100; i++) refund(order(['BRK-1', 'BAT-1'], T0 + DAY), ['BAT-1']);
     // Orders of the last 14 days are left out, refunded or not.
     for (let i = 0; i < 200; i++) refund(order(['BRK-1'], NOW - 5 * DAY));
-    await insertChunks(store, 'learn_orders', orders);
-    await insertChunks(store, 'learn_refunds', refunds);
+    await insertRows(store, 'learn_orders', orders);
+    await insertRows(store, 'learn_refunds', refunds);
     const est = await estimateReturnRates(store, new Set(['brakes', 'batteries']), { nowMs: NOW });
     const by = new Map(est.map((e) => [e.category, e.returnRate]));
     expect(est[0]?.category).toBe('all');
@@ -300,7 +292,7 @@ describeEachBackend('plan: per-category, damage and equipment estimates from the
     const g = pathGenerator(23, 0);
     const days = 720;
     const now = T0 + days * DAY;
-    await insertChunks(
+    await insertRows(
       store,
       'warehouses',
       ['DE-HAM-1', 'DE-MUC-1', 'DE-CGN-1'].map((id) => ({
@@ -327,7 +319,7 @@ describeEachBackend('plan: per-category, damage and equipment estimates from the
       silent: 0,
       updated_seq: 1,
     });
-    await insertChunks(store, 'device_state', [
+    await insertRows(store, 'device_state', [
       device('env-de-ham-1', null),
       device('vib-de-ham-1', null),
       device('coldroom-7', 'de-muc-1'),
@@ -372,8 +364,8 @@ describeEachBackend('plan: per-category, damage and equipment estimates from the
     });
     failures(0.02, 2, (a, b) => cond('cold-room-temp|coldroom-7|temp', a, b));
     cond('low-12v|tracker-9|voltage', T0 + DAY, T0 + 2 * DAY); // a device of no warehouse
-    await insertChunks(store, 'conditions', conds);
-    await insertChunks(
+    await insertRows(store, 'conditions', conds);
+    await insertRows(
       store,
       'stock_order_lines',
       [

@@ -84,3 +84,12 @@ export function describeEachBackend(title: string, fn: (make: () => Backend) => 
     describe.skipIf(pgProblem !== undefined)(`${title} [postgres]`, () => fn(postgresBackend));
   }
 }
+
+/** Inserts generated rows into `table` in chunks of 250 (PostgreSQL caps a statement's parameters). */
+export async function insertRows(store: Store, table: string, rows: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 250)
+    await store.db
+      .insertInto(table as never)
+      .values(rows.slice(i, i + 250) as never)
+      .execute();
+}

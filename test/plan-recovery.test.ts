@@ -23,7 +23,8 @@
  * refunds, `estimate_returns` reads them. The promise penalty comes from a second world, with its
  * promise effect and carrier incidents on (the last describe block).
  *
- * Not recoverable from a backfill (docs/plan.md "Open"): warehouse hazards and damage rates. In
+ * Not recoverable from a backfill (docs/plan.md "Open"): warehouse hazards (recovered from a live
+ * run, the last describe block) and damage rates (the world has no damage process). In
  * history mode Decide's detectors start nothing by design, so no `sensor.sustained` condition and
  * no `shipment_breaches` row is written whatever the world does; and the world has no damage
  * process (its tracker temperatures are ambient noise). With faults off their truth is 0, which
@@ -39,7 +40,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../src/config/index.ts';
 import { FakeClock } from '../src/core/index.ts';
-import { backfillHistory, DEMO_DETECTORS, RETURN_RATE, type World } from '../src/demo/index.ts';
+import { backfillHistory, DEMO_DETECTORS, DemoRunner, RETURN_RATE, type World } from '../src/demo/index.ts';
 import { createKey } from '../src/govern/index.ts';
 import { type Pitwall, startPitwall } from '../src/main.ts';
 import { Metrics } from '../src/ops/index.ts';
@@ -444,5 +445,88 @@ describe('Plan recovers the promise penalty from the funnel (a world with its pr
     const e = promise.penalty as { value: number; ci95: [number, number] };
     const recovered = (e.ci95[0] <= hi && lo <= e.ci95[1]) || Math.abs(e.value - lo) <= 0.1 * lo || Math.abs(e.value - hi) <= 0.1 * hi;
     expect(recovered, `estimate ${e.value} [${e.ci95[0]}, ${e.ci95[1]}], world between ${lo} and ${hi}`).toBe(true);
+  });
+});
+
+/**
+ * Warehouse failure hazards and repair days, from a third world run **live** (a backfill runs the
+ * detectors in history mode, which raise nothing): 21 simulated days of warehouse sensors only (no
+ * shoppers, no vehicles) against an embedded Pitwall in one-hour FakeClock steps, so the demo's
+ * cold-room rule (above 8 °C for 20 min, cleared below 7 °C) opens a `sensor.sustained` condition
+ * for each fault. The world (world.ts `hourly`): a cold room that is not failed fails with 1.2 % an
+ * hour in Hamburg and 0.4 % elsewhere — 0.288 and 0.096 a working day — and stays failed for 2–6
+ * whole hours (mean 4 h = 1/6 day) at 10.5 ± 0.6 °C against 4.2 ± 0.35 °C. The estimator
+ * counts each episode once and measures it from reading to reading (packs every 10 min), so its
+ * repair days may be off by a pack either way: the interval still has to hold 1/6.
+ */
+describe('Plan recovers warehouse hazards and repair days from a live run (a world with cold-room faults)', () => {
+  const LIVE_START = Date.parse('2026-06-01T00:00:00Z');
+  const LIVE_DAYS = 21;
+  let ldir = '';
+  let lpw: Pitwall | undefined;
+  let warehouses: Json;
+
+  beforeAll(async () => {
+    ldir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pitwall-recovery-live-'));
+    const lclock = new FakeClock(LIVE_START);
+    const cfg = loadConfig({ PITWALL_DATA_DIR: ldir, PITWALL_HTTP_PORT: '0', PITWALL_MQTT_PORT: 'off', PITWALL_LOG_LEVEL: 'silent' }, ldir);
+    lpw = await startPitwall(
+      { ...cfg, detectors: structuredClone(DEMO_DETECTORS) as unknown as Record<string, unknown> },
+      { clock: lclock, logger: pino({ level: 'silent' }), metrics: new Metrics({ defaults: false }) },
+    );
+    const lkey = (await createKey(lpw.store.db, lclock, { name: 'recovery', scopes: ['ingest', 'read', 'admin'] })).key;
+    const notes: string[] = [];
+    const runner = new DemoRunner({
+      url: lpw.httpUrl,
+      key: lkey,
+      seed: 12,
+      sessionsPerHour: 0,
+      vehicles: 0,
+      sensorMinutes: 10,
+      note: (m) => notes.push(m),
+    });
+    await runner.setup();
+    const server = lpw;
+    for (let h = 0; h < LIVE_DAYS * 24; h++) {
+      lclock.advance(3_600_000);
+      await runner.tick();
+      for (let round = 0; round < 3; round++) {
+        const head = await server.log.head();
+        await server.state?.caughtUp(head);
+        const fired = await server.timerRunner?.tick();
+        if ((fired?.claimed ?? 0) === 0 && (await server.log.head()) === head) break;
+      }
+    }
+    await runner.stop();
+    expect(notes).toEqual([]);
+    expect(runner.world?.stats.coldRoomFaults).toBeGreaterThan(3);
+    const res = await fetch(`${server.httpUrl}/v1/risk/simulate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${lkey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ estimate_warehouses: true, paths: 200, horizon_days: 7 }),
+    });
+    expect(res.status).toBe(200);
+    warehouses = ((await res.json()) as Json).estimated.warehouses;
+  }, 240_000);
+
+  afterAll(async () => {
+    await lpw?.stop();
+    if (ldir) rmSync(ldir, { recursive: true, force: true });
+  });
+
+  test('hazard_per_day = the hourly fault chance × 24; repair_days = 1/6 (2–6 whole hours)', () => {
+    if (process.env.PLAN_RECOVERY_TABLE) console.log(JSON.stringify(warehouses));
+    const r = new Recovery();
+    const rows = warehouses.warehouses as Json[];
+    expect(rows.map((w) => w.warehouse).sort()).toEqual(['DE-CGN-1', 'DE-HAM-1', 'DE-MUC-1']);
+    let failures = 0;
+    for (const w of rows) {
+      failures += w.failures;
+      expect(w.exposure_days).toBeGreaterThan(LIVE_DAYS - 2);
+      r.check(`${w.warehouse} hazard_per_day`, w.hazard_per_day, (w.warehouse === 'DE-HAM-1' ? 0.012 : 0.004) * 24);
+      if (w.repair_days.n > 0) r.check(`${w.warehouse} repair_days`, w.repair_days, 4 / 24);
+    }
+    expect(failures).toBeGreaterThan(3);
+    r.expectAll();
   });
 });

@@ -29,6 +29,20 @@ export interface WarehouseEstimate {
   share: number | undefined;
 }
 
+/**
+ * When the equipment failed: the episode's first bad reading (`started_at` in the condition's
+ * details, as `sensor.sustained` carries it), not the moment the condition was raised — that comes
+ * `for_minutes` later, once the reading held; else the raise.
+ */
+function failedSince(details: string | null, raisedMs: number): number {
+  try {
+    const started = Date.parse((JSON.parse(details ?? '{}') as { started_at?: unknown }).started_at as string);
+    return Number.isFinite(started) && started <= raisedMs ? started : raisedMs;
+  } catch {
+    return raisedMs;
+  }
+}
+
 /** The warehouse of `device` among `ids` (lower-cased → id), or undefined. */
 export function warehouseOf(device: string, store: string | null, ids: ReadonlyMap<string, string>): string | undefined {
   if (store && ids.has(store.toLowerCase())) return ids.get(store.toLowerCase());
@@ -64,7 +78,7 @@ export async function estimateWarehouseHazards(
   }
   const rows = await store.db
     .selectFrom('conditions')
-    .select(['key', 'raised_ms', 'cleared_ms'])
+    .select(['key', 'raised_ms', 'cleared_ms', 'details'])
     .where('kind', '=', 'sensor.sustained')
     .where((eb) => eb.or([eb('cleared_ms', 'is', null), eb('cleared_ms', '>=', opts.sinceMs ?? 0)]))
     .execute();
@@ -75,7 +89,7 @@ export async function estimateWarehouseHazards(
     if (w === undefined) continue;
     const list = intervals.get(w) ?? [];
     const ended = r.cleared_ms !== null;
-    list.push([Number(r.raised_ms), ended ? Number(r.cleared_ms) : opts.nowMs, ended]);
+    list.push([failedSince(r.details, Number(r.raised_ms)), ended ? Number(r.cleared_ms) : opts.nowMs, ended]);
     intervals.set(w, list);
   }
   const lines = await store.db

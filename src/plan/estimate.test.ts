@@ -12,6 +12,7 @@ import {
   estimateMean,
   estimatePromisePenalty,
   estimateRate,
+  t975,
 } from './index.ts';
 import { pathGenerator, uniform } from './rng.ts';
 
@@ -122,6 +123,29 @@ describe('parameter estimation recovers known parameters', () => {
       }
     expect(recovered(estimateHazard(failures, exposure, 'synthetic'), hazard)).toBe(true);
     expect(recovered(estimateMean(repairs, 'synthetic'), 2)).toBe(true);
+  });
+
+  it('means: a Student-t interval that covers 95 % of the time with five values (the normal one: ≈ 88 %)', () => {
+    expect(t975(1)).toBe(12.706);
+    expect(t975(4)).toBe(2.776);
+    expect(t975(30)).toBe(2.042);
+    expect(Math.abs(t975(60) - 2.0003)).toBeLessThan(0.002);
+    expect(Math.abs(t975(1000) - 1.96234)).toBeLessThan(0.001);
+    const g = rng(41);
+    const normal = () => Math.sqrt(-2 * Math.log(uniform(g))) * Math.cos(2 * Math.PI * uniform(g));
+    const reps = 4000;
+    let covered = 0;
+    let coveredByNormal = 0;
+    for (let r = 0; r < reps; r++) {
+      const xs = Array.from({ length: 5 }, () => 4 + normal());
+      const e = estimateMean(xs, 'synthetic');
+      if (e.ci95[0] <= 4 && 4 <= e.ci95[1]) covered++;
+      if (Math.abs(e.value - 4) <= 1.959964 * e.sd) coveredByNormal++;
+    }
+    expect(covered / reps).toBeGreaterThan(0.935);
+    expect(covered / reps).toBeLessThan(0.965);
+    expect(coveredByNormal / reps).toBeLessThan(0.9);
+    expect(estimateMean([3], 'one').ci95).toEqual([0, Number.POSITIVE_INFINITY]);
   });
 
   it('rates: damage and returns with Wilson intervals', () => {

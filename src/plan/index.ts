@@ -19,6 +19,7 @@ export {
   type FunnelCell,
   type LaneEstimate,
   type LaneObservation,
+  t975,
 } from './estimate.ts';
 export {
   type CategoryDemandEstimate,

@@ -23,8 +23,8 @@
  * refunds, `estimate_returns` reads them. The promise penalty comes from a second world, with its
  * promise effect and carrier incidents on (the last describe block).
  *
- * Not recoverable from a backfill (docs/plan.md "Open"): warehouse hazards (recovered from a live
- * run, the last describe block) and damage rates (the world has no damage process). In
+ * Not recoverable from a backfill (docs/plan.md "Open"): warehouse hazards and damage rates —
+ * history mode raises no condition and no breach — so the last describe block runs a world live. In
  * history mode Decide's detectors start nothing by design, so no `sensor.sustained` condition and
  * no `shipment_breaches` row is written whatever the world does; and the world has no damage
  * process (its tracker temperatures are ambient noise). With faults off their truth is 0, which
@@ -40,7 +40,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../src/config/index.ts';
 import { FakeClock } from '../src/core/index.ts';
-import { backfillHistory, DEMO_DETECTORS, DemoRunner, RETURN_RATE, type World } from '../src/demo/index.ts';
+import { backfillHistory, DAMAGE_RATE, DEMO_DETECTORS, DemoRunner, RETURN_RATE, type World } from '../src/demo/index.ts';
 import { createKey } from '../src/govern/index.ts';
 import { type Pitwall, startPitwall } from '../src/main.ts';
 import { Metrics } from '../src/ops/index.ts';
@@ -459,12 +459,14 @@ describe('Plan recovers the promise penalty from the funnel (a world with its pr
  * counts each episode once and measures it from reading to reading (packs every 10 min), so its
  * repair days may be off by a pack either way: the interval still has to hold 1/6.
  */
-describe('Plan recovers warehouse hazards and repair days from a live run (a world with cold-room faults)', () => {
+describe('Plan recovers warehouse hazards, repair days and damage rates from a live run (cold-room faults, shocks)', () => {
   const LIVE_START = Date.parse('2026-06-01T00:00:00Z');
   const LIVE_DAYS = 21;
   let ldir = '';
   let lpw: Pitwall | undefined;
   let warehouses: Json;
+  let damage: Json;
+  let damaged = 0;
 
   beforeAll(async () => {
     ldir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pitwall-recovery-live-'));
@@ -480,7 +482,8 @@ describe('Plan recovers warehouse hazards and repair days from a live run (a wor
       url: lpw.httpUrl,
       key: lkey,
       seed: 12,
-      sessionsPerHour: 0,
+      // A few shoppers, so there are shipments for the damage rate.
+      sessionsPerHour: 6,
       vehicles: 0,
       sensorMinutes: 10,
       note: (m) => notes.push(m),
@@ -503,10 +506,13 @@ describe('Plan recovers warehouse hazards and repair days from a live run (a wor
     const res = await fetch(`${server.httpUrl}/v1/risk/simulate`, {
       method: 'POST',
       headers: { authorization: `Bearer ${lkey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ estimate_warehouses: true, paths: 200, horizon_days: 7 }),
+      body: JSON.stringify({ estimate_warehouses: true, estimate_damage: true, paths: 200, horizon_days: 7 }),
     });
     expect(res.status).toBe(200);
-    warehouses = ((await res.json()) as Json).estimated.warehouses;
+    const est = ((await res.json()) as Json).estimated;
+    warehouses = est.warehouses;
+    damage = est.damage;
+    damaged = runner.world?.stats.damaged ?? 0;
   }, 240_000);
 
   afterAll(async () => {
@@ -527,6 +533,19 @@ describe('Plan recovers warehouse hazards and repair days from a live run (a wor
       if (w.repair_days.n > 0) r.check(`${w.warehouse} repair_days`, w.repair_days, 4 / 24);
     }
     expect(failures).toBeGreaterThan(3);
+    r.expectAll();
+  });
+
+  test('damage_rate = DAMAGE_RATE for every category (a shock on that share of shipments, whatever they carry)', () => {
+    // Shocks are drawn per shipment, whatever its goods; reefer trackers stay inside 2–8 °C, so
+    // every breach is a shock and every category's truth is DAMAGE_RATE.
+    if (process.env.PLAN_RECOVERY_TABLE) console.log(JSON.stringify(damage));
+    const r = new Recovery();
+    const all = (damage as Json[]).find((d) => d.category === 'all');
+    expect(all?.damage_rate.n).toBeGreaterThan(300);
+    expect(damaged).toBeGreaterThan(5);
+    r.strict('all damage_rate (pooled)', all.damage_rate, DAMAGE_RATE);
+    for (const d of damage as Json[]) if (d.category !== 'all') r.check(`${d.category} damage_rate`, d.damage_rate, DAMAGE_RATE);
     r.expectAll();
   });
 });

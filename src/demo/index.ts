@@ -7,6 +7,7 @@ export { Rng } from './rng.ts';
 export { DEMO_DETECTORS, STARTER_SECRETS, starterWorkflows, writeStarterWorkflows } from './starter.ts';
 export {
   type CheckoutDecision,
+  DAMAGE_RATE,
   type Effects,
   type Emission,
   type ProductDecision,

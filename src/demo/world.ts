@@ -22,6 +22,14 @@ const DAY = 24 * HOUR;
  */
 export const RETURN_RATE = 0.06;
 
+/**
+ * The share of shipments knocked hard in transit: one tracker `shock` reading of 14 ± 1.5 g (above
+ * Pitwall's default 10 g limit) at their first position report — the damage Plan's estimate
+ * recovers. Trackers of temperature-sensitive goods report the reefer's 5 ± 0.6 °C (inside the
+ * default 2–8 °C), the others the ambient 14 ± 3 °C.
+ */
+export const DAMAGE_RATE = 0.03;
+
 /** What the world sends, in the shapes of Pitwall's public ingest routes. */
 export type Emission =
   | { kind: 'segment'; message: Record<string, unknown> }
@@ -97,6 +105,8 @@ export interface WorldStats {
   returns: number;
   /** Orders refunded (see RETURN_RATE). */
   refunds: number;
+  /** Shipments knocked in transit (see DAMAGE_RATE). */
+  damaged: number;
   recovered: number;
   shipments: number;
   delivered: number;
@@ -162,6 +172,10 @@ interface Shipment {
   progress: number;
   from: { lat: number; lon: number };
   to: { lat: number; lon: number };
+  /** Carries temperature-sensitive goods (its tracker reports the reefer's temperature). */
+  reefer: boolean;
+  /** Knocked at its first position report (DAMAGE_RATE); cleared once reported. */
+  shock: boolean;
 }
 
 interface Incident {
@@ -216,6 +230,7 @@ export class World {
     abandoned: 0,
     returns: 0,
     refunds: 0,
+    damaged: 0,
     recovered: 0,
     shipments: 0,
     delivered: 0,
@@ -231,7 +246,7 @@ export class World {
   now: number;
   private readonly opts: Required<Omit<WorldOptions, 'effects' | 'seed' | 'startMs' | 'focus'>> & Pick<WorldOptions, 'focus'>;
   private readonly run: string;
-  private readonly rng: { shop: Rng; env: Rng; fleet: Rng; carriers: Rng; faults: Rng; ids: Rng; refunds: Rng };
+  private readonly rng: { shop: Rng; env: Rng; fleet: Rng; carriers: Rng; faults: Rng; ids: Rng; refunds: Rng; damage: Rng };
   private seq = 0;
   private readonly customers: Customer[] = [];
   private readonly vehicles: Vehicle[] = [];
@@ -274,6 +289,7 @@ export class World {
       ids: root.fork('ids'),
       // Its own stream (and its own event ids): refunds change no other draw of the world.
       refunds: root.fork('refunds'),
+      damage: root.fork('damage'),
     };
     // Ids carry the run's start, so a second run against the same Pitwall is not deduped away.
     this.run = `${Math.floor(o.startMs / 1000).toString(36)}`;
@@ -779,6 +795,9 @@ export class World {
       progress: 0,
       from: { lat: wh?.lat ?? 53.5, lon: wh?.lon ?? 10 },
       to: { lat: (region?.lat ?? 52) + c.normal(0, 0.3), lon: (region?.lon ?? 10) + c.normal(0, 0.3) },
+      reefer: cart.lines.some((l) => l.sku.temperatureSensitive),
+      // Its own stream: damage changes no other draw of the world.
+      shock: this.rng.damage.chance(DAMAGE_RATE),
     };
     this.shipments.push(s);
     this.stats.shipments++;
@@ -834,13 +853,32 @@ export class World {
           lon: Math.round(lon * 1e5) / 1e5,
           speed_kmh: moving ? Math.round(this.rng.carriers.between(55, 85)) : 0,
         });
-        if (this.rng.carriers.chance(0.5))
+        if (this.rng.carriers.chance(0.5)) {
+          // One draw either way (the carriers' stream stays as it was): ambient, or the reefer's.
+          const ambient = this.rng.carriers.normal(14, 3);
           this.cloudEvent(at, 'shipment.condition', `urn:pitwall-demo:tracker/${s.lane.carrier}`, {
             shipment_id: s.id,
             kind: 'temperature',
-            value: Math.round(this.rng.carriers.normal(14, 3) * 10) / 10,
+            value: Math.round((s.reefer ? 5 + (ambient - 14) * 0.2 : ambient) * 10) / 10,
             unit: 'Cel',
           });
+        }
+        if (s.shock) {
+          s.shock = false;
+          this.stats.damaged++;
+          const d = this.rng.damage;
+          this.emit({
+            kind: 'cloudevent',
+            event: {
+              specversion: '1.0',
+              id: `demo-${this.run}-${d.hex(10)}`,
+              source: `urn:pitwall-demo:tracker/${s.lane.carrier}`,
+              type: 'shipment.condition',
+              time: new Date(at).toISOString(),
+              data: { shipment_id: s.id, kind: 'shock', value: Math.round(d.normal(14, 1.5) * 10) / 10, unit: 'g' },
+            },
+          });
+        }
       }
       if (s.deliverMs <= to) {
         s.stage = 'delivered';

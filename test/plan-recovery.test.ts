@@ -336,18 +336,19 @@ describe('Plan recovers the demo world’s parameters from Pitwall’s own table
     r.expectAll();
   });
 
-  test('warehouse hazards and damage rates: zero, as generated here — but a backfill could not show otherwise', () => {
-    // With faults off the world's cold rooms never fail and nothing is damaged, so 0 is the truth
-    // and it is recovered. Trivially: history mode starts no detector, so no sensor.sustained
-    // condition and no shipment breach exist, and a backfill of a world whose cold room does fail
-    // would still give 0 (docs/plan.md "Open").
+  test('after a backfill, warehouse hazards and damage read as zero: history mode raises no condition and no breach', () => {
+    // With faults off the world's cold rooms never fail, so hazard 0 is the truth here. Its
+    // shipments do take shocks (DAMAGE_RATE), but a backfill's readings are history: the breach
+    // detector reports nothing, so the damage estimate is 0 whatever the world did — the
+    // documented limit (docs/plan.md "Open"); the live world below recovers both.
     const r = new Recovery();
     for (const w of estimated.warehouses.warehouses as Json[]) {
       expect(w.failures).toBe(0);
       r.check(`${w.warehouse} hazard_per_day`, w.hazard_per_day, 0);
       expect(w.repair_days.n).toBe(0);
     }
-    for (const d of estimated.damage as Json[]) r.check(`${d.category} damage_rate`, d.damage_rate, 0);
+    expect(world.stats.damaged).toBeGreaterThan(0);
+    for (const d of estimated.damage as Json[]) expect(d.damage_rate.value).toBe(0);
     r.expectAll();
   });
 });

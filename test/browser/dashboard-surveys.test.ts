@@ -148,9 +148,9 @@ describe.skipIf(!chromiumAvailable())('dashboard surveys in Chromium', () => {
     await q.getByLabel('Option 2 label').fill('No');
     // The preview is the widget's dialog (its stylesheet, in a shadow root).
     const preview = page.getByTestId('survey-preview');
-    await expect.poll(() => preview.locator('.prompt').textContent()).toBe('Did the part fit? *');
+    await expect.poll(() => preview.locator('.prompt').textContent(), { timeout: 15_000 }).toBe('Did the part fit? *');
     // The preview re-renders after the edit settles: wait for the second label, not just the prompt.
-    await expect.poll(() => preview.locator('.option').allTextContents()).toEqual(['Yes, perfectly', 'No']);
+    await expect.poll(() => preview.locator('.option').allTextContents(), { timeout: 15_000 }).toEqual(['Yes, perfectly', 'No']);
     await preview.getByRole('button', { name: 'Send' }).click();
     expect(await preview.locator('.error').textContent()).toBe('Please answer this question.');
     await preview.getByText('No', { exact: true }).click();

@@ -163,7 +163,12 @@ describeEachBackend('sensor.sustained / sensor.cleared', (make) => {
     await open(true);
     expect(await dueOf()).toBe(T0 + 10 * MIN);
     expect(await h.at(T0 + 9 * MIN)).toMatchObject({ claimed: 0 });
-    expect(await h.at(T0 + 10 * MIN)).toMatchObject({ claimed: 1, completed: 1 });
+    // The firing appends sensor.sustained, which the consumer may fold before the runner completes
+    // the claim; the fold settles the key's timer, and the completion then finds its claim voided
+    // (`stale`) — the effect happened once either way, which is what the last lines check.
+    const fired = await h.at(T0 + 10 * MIN);
+    expect(fired).toMatchObject({ claimed: 1, retried: 0 });
+    expect(fired.completed + fired.stale).toBe(1);
     expect(await h.at(T0 + 30 * MIN)).toMatchObject({ claimed: 0 });
     expect(await h.derived('sensor.sustained')).toHaveLength(1);
     expect(await conditions('open')).toHaveLength(1);

@@ -85,9 +85,7 @@ const SESSIONS_PER_DAY = Array.from(
 /** A shipment's promise: booking + lane P90 + 6 h; its transit log-normal with the lane's P50 and P90. */
 const PROMISE_SLACK_H = 6;
 
-let dir: string;
-let pw: Pitwall;
-let key: string;
+let server: RecoveryServer | undefined;
 let world: World;
 let estimated: Json;
 let shopWide: Json;
@@ -160,19 +158,60 @@ function allowedMisses(expected: number): number {
   }
 }
 
-beforeAll(async () => {
+/** An embedded Pitwall for one recovery world: SQLite in RAM where there is some, the demo's detector settings. */
+interface RecoveryServer {
+  pw: Pitwall;
+  key: string;
+  /** `POST /v1/risk/simulate` with `body` (a small run): the `estimated` part of the answer. */
+  estimate(body: Record<string, unknown>): Promise<Json>;
+  /** Waits until state, automation and Learn have folded the whole log. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function recoveryServer(name: string, clock: FakeClock): Promise<RecoveryServer> {
   // SQLite commits with fsync: a RAM-backed directory, where there is one, keeps the run quick.
-  dir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pitwall-recovery-'));
+  const dir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `pitwall-recovery-${name}-`));
   const cfg = loadConfig({ PITWALL_DATA_DIR: dir, PITWALL_HTTP_PORT: '0', PITWALL_MQTT_PORT: 'off', PITWALL_LOG_LEVEL: 'silent' }, dir);
-  pw = await startPitwall(
-    // The demo's detector settings (the cold-room rule): a live demo would raise conditions with them.
+  const pw = await startPitwall(
+    // The demo's detector settings (the cold-room rule), as `pitwall start --demo` runs them.
     { ...cfg, detectors: structuredClone(DEMO_DETECTORS) as unknown as Record<string, unknown> },
     { clock, logger: pino({ level: 'silent' }), metrics: new Metrics({ defaults: false }) },
   );
-  key = (await createKey(pw.store.db, clock, { name: 'recovery', scopes: ['ingest', 'read', 'admin'] })).key;
-  const r = await backfillHistory({
-    url: pw.httpUrl,
+  const key = (await createKey(pw.store.db, clock, { name: 'recovery', scopes: ['ingest', 'read', 'admin'] })).key;
+  return {
+    pw,
     key,
+    async estimate(body) {
+      const res = await fetch(`${pw.httpUrl}/v1/risk/simulate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...body, paths: 200, horizon_days: 7 }),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as Json).estimated;
+    },
+    async settle() {
+      for (;;) {
+        const head = await pw.log.head();
+        await pw.state?.caughtUp(head);
+        await pw.automation?.caughtUp(head);
+        await pw.learn?.caughtUp(head);
+        if ((await pw.log.head()) === head) return;
+      }
+    },
+    async stop() {
+      await pw.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+beforeAll(async () => {
+  server = await recoveryServer('history', clock);
+  const r = await backfillHistory({
+    url: server.pw.httpUrl,
+    key: server.key,
     seed: SEED,
     days: DAYS,
     sessionsPerHour: SESSIONS_PER_HOUR,
@@ -184,29 +223,14 @@ beforeAll(async () => {
   });
   expect(r.rejected).toBe(0);
   world = r.world;
-  for (;;) {
-    const head = await pw.log.head();
-    await pw.state?.caughtUp(head);
-    await pw.automation?.caughtUp(head);
-    if ((await pw.log.head()) === head) break;
-  }
-  const simulate = async (body: Record<string, unknown>) => {
-    const res = await fetch(`${pw.httpUrl}/v1/risk/simulate`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...body, paths: 200, horizon_days: 7 }),
-    });
-    expect(res.status).toBe(200);
-    return ((await res.json()) as Json).estimated;
-  };
-  estimated = await simulate({ estimate: 'all' });
+  await server.settle();
+  estimated = await server.estimate({ estimate: 'all' });
   // `estimate: "all"` takes per-category demand; the shop-wide estimator separately.
-  shopWide = await simulate({ estimate_demand: true });
+  shopWide = await server.estimate({ estimate_demand: true });
 }, 240_000);
 
 afterAll(async () => {
-  await pw?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await server?.stop();
 });
 
 describe('Plan recovers the demo world’s parameters from Pitwall’s own tables', () => {
@@ -370,19 +394,14 @@ describe('Plan recovers the demo world’s parameters from Pitwall’s own table
  */
 describe('Plan recovers the promise penalty from the funnel (a world with its promise effect on)', () => {
   const PROMISE_NOW = Date.parse('2026-05-25T00:10:00Z');
-  let pdir = '';
-  let ppw: Pitwall | undefined;
+  let pserver: RecoveryServer | undefined;
   let promise: Json;
 
   beforeAll(async () => {
-    pdir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pitwall-recovery-promise-'));
-    const pclock = new FakeClock(PROMISE_NOW);
-    const cfg = loadConfig({ PITWALL_DATA_DIR: pdir, PITWALL_HTTP_PORT: '0', PITWALL_MQTT_PORT: 'off', PITWALL_LOG_LEVEL: 'silent' }, pdir);
-    ppw = await startPitwall(cfg, { clock: pclock, logger: pino({ level: 'silent' }), metrics: new Metrics({ defaults: false }) });
-    const pkey = (await createKey(ppw.store.db, pclock, { name: 'recovery', scopes: ['ingest', 'read', 'admin'] })).key;
+    pserver = await recoveryServer('promise', new FakeClock(PROMISE_NOW));
     const r = await backfillHistory({
-      url: ppw.httpUrl,
-      key: pkey,
+      url: pserver.pw.httpUrl,
+      key: pserver.key,
       seed: 9,
       days: 21,
       sessionsPerHour: SESSIONS_PER_HOUR,
@@ -395,24 +414,12 @@ describe('Plan recovers the promise penalty from the funnel (a world with its pr
       sensorMinutes: 360,
     });
     expect(r.rejected).toBe(0);
-    for (;;) {
-      const head = await ppw.log.head();
-      await ppw.state?.caughtUp(head);
-      await ppw.learn?.caughtUp(head);
-      if ((await ppw.log.head()) === head) break;
-    }
-    const res = await fetch(`${ppw.httpUrl}/v1/risk/simulate`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${pkey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ estimate_promise: true, paths: 200, horizon_days: 7 }),
-    });
-    expect(res.status).toBe(200);
-    promise = ((await res.json()) as Json).estimated.promise;
+    await pserver.settle();
+    promise = (await pserver.estimate({ estimate_promise: true })).promise;
   }, 240_000);
 
   afterAll(async () => {
-    await ppw?.stop();
-    if (pdir) rmSync(pdir, { recursive: true, force: true });
+    await pserver?.stop();
   });
 
   test('promise_penalty_per_day: the world’s conversion curve, fitted as the planner models it', () => {
@@ -463,25 +470,19 @@ describe('Plan recovers the promise penalty from the funnel (a world with its pr
 describe('Plan recovers warehouse hazards, repair days and damage rates from a live run (cold-room faults, shocks)', () => {
   const LIVE_START = Date.parse('2026-06-01T00:00:00Z');
   const LIVE_DAYS = 21;
-  let ldir = '';
-  let lpw: Pitwall | undefined;
+  let lserver: RecoveryServer | undefined;
   let warehouses: Json;
   let damage: Json;
   let damaged = 0;
 
   beforeAll(async () => {
-    ldir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pitwall-recovery-live-'));
     const lclock = new FakeClock(LIVE_START);
-    const cfg = loadConfig({ PITWALL_DATA_DIR: ldir, PITWALL_HTTP_PORT: '0', PITWALL_MQTT_PORT: 'off', PITWALL_LOG_LEVEL: 'silent' }, ldir);
-    lpw = await startPitwall(
-      { ...cfg, detectors: structuredClone(DEMO_DETECTORS) as unknown as Record<string, unknown> },
-      { clock: lclock, logger: pino({ level: 'silent' }), metrics: new Metrics({ defaults: false }) },
-    );
-    const lkey = (await createKey(lpw.store.db, lclock, { name: 'recovery', scopes: ['ingest', 'read', 'admin'] })).key;
+    const server = await recoveryServer('live', lclock);
+    lserver = server;
     const notes: string[] = [];
     const runner = new DemoRunner({
-      url: lpw.httpUrl,
-      key: lkey,
+      url: server.pw.httpUrl,
+      key: server.key,
       seed: 12,
       // A few shoppers, so there are shipments for the damage rate.
       sessionsPerHour: 6,
@@ -490,35 +491,27 @@ describe('Plan recovers warehouse hazards, repair days and damage rates from a l
       note: (m) => notes.push(m),
     });
     await runner.setup();
-    const server = lpw;
     for (let h = 0; h < LIVE_DAYS * 24; h++) {
       lclock.advance(3_600_000);
       await runner.tick();
       for (let round = 0; round < 3; round++) {
-        const head = await server.log.head();
-        await server.state?.caughtUp(head);
-        const fired = await server.timerRunner?.tick();
-        if ((fired?.claimed ?? 0) === 0 && (await server.log.head()) === head) break;
+        const head = await server.pw.log.head();
+        await server.pw.state?.caughtUp(head);
+        const fired = await server.pw.timerRunner?.tick();
+        if ((fired?.claimed ?? 0) === 0 && (await server.pw.log.head()) === head) break;
       }
     }
     await runner.stop();
     expect(notes).toEqual([]);
     expect(runner.world?.stats.coldRoomFaults).toBeGreaterThan(3);
-    const res = await fetch(`${server.httpUrl}/v1/risk/simulate`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${lkey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ estimate_warehouses: true, estimate_damage: true, paths: 200, horizon_days: 7 }),
-    });
-    expect(res.status).toBe(200);
-    const est = ((await res.json()) as Json).estimated;
+    const est = await server.estimate({ estimate_warehouses: true, estimate_damage: true });
     warehouses = est.warehouses;
     damage = est.damage;
     damaged = runner.world?.stats.damaged ?? 0;
   }, 240_000);
 
   afterAll(async () => {
-    await lpw?.stop();
-    if (ldir) rmSync(ldir, { recursive: true, force: true });
+    await lserver?.stop();
   });
 
   test('hazard_per_day = the hourly fault chance × 24; repair_days = 1/6 (2–6 whole hours)', () => {

@@ -25,6 +25,11 @@ export interface DispatcherOptions {
   random: () => number;
   /** Longest real-time sleep of the loop between rounds. */
   maxIdleMs?: number;
+  /**
+   * Batches the running loop executes at once: a round claims the next batch while earlier ones
+   * still wait for their receivers, so one slow endpoint does not hold up the actions behind it.
+   */
+  parallel?: number;
   /** Told about every failed attempt (with what happens next) and every failed round. */
   onError?: (error: unknown, action: ClaimedAction | undefined, outcome: 'retry' | 'dead' | 'round') => void;
 }
@@ -45,6 +50,7 @@ export const DISPATCH_DEFAULTS = {
   backoffMaxMs: 3_600_000,
   maxAttempts: 12,
   maxIdleMs: 1_000,
+  parallel: 8,
 } as const;
 
 /** The retry delay after `attempts` failed attempts, with equal jitter from `random`. */
@@ -77,17 +83,39 @@ export class Dispatcher {
     if (!Number.isInteger(this.o.maxAttempts) || this.o.maxAttempts < 1) throw new RangeError('maxAttempts must be at least 1');
     this.poll = new PollLoop(
       async () => {
-        const r = await this.tick();
-        const next = r.claimed === this.o.batch ? undefined : await this.outbox.nextDueAt();
-        return pollWaitMs(r.claimed, this.o.batch, next, this.ctx.clock.now(), this.o.maxIdleMs);
+        // At most `parallel` batches out at once: wait for one to settle before claiming more.
+        if (this.inFlight.size >= this.o.parallel) await Promise.race(this.inFlight);
+        const claimed = await this.outbox.claimDue(this.o.batch, this.o.leaseMs);
+        if (claimed.length > 0) {
+          const out: Promise<unknown> = this.settle(claimed)
+            .catch((e: unknown) => this.o.onError?.(e, undefined, 'round'))
+            .finally(() => {
+              this.inFlight.delete(out);
+              // A full batch may have left more behind it; a partial one frees room for what waits.
+              this.poll.wake();
+            });
+          this.inFlight.add(out);
+        }
+        const next = claimed.length === this.o.batch ? undefined : await this.outbox.nextDueAt();
+        return pollWaitMs(claimed.length, this.o.batch, next, this.ctx.clock.now(), this.o.maxIdleMs);
       },
-      { maxIdleMs: this.o.maxIdleMs, onError: (e) => this.o.onError?.(e, undefined, 'round') },
+      {
+        maxIdleMs: this.o.maxIdleMs,
+        onError: (e) => this.o.onError?.(e, undefined, 'round'),
+        drain: () => Promise.all(this.inFlight),
+      },
     );
   }
 
+  private readonly inFlight = new Set<Promise<unknown>>();
+
   /** One round: claim what is ready now, execute, then complete, retry or dead-letter each. */
   async tick(): Promise<DispatchTick> {
-    const claimed = await this.outbox.claimDue(this.o.batch, this.o.leaseMs);
+    return this.settle(await this.outbox.claimDue(this.o.batch, this.o.leaseMs));
+  }
+
+  /** Executes claimed actions at once, then completes, retries or dead-letters each. */
+  private async settle(claimed: ClaimedAction[]): Promise<DispatchTick> {
     const settled = await Promise.allSettled(claimed.map((a) => this.execute(a)));
     const done: { key: string; token: string; result: ActionResult }[] = [];
     const out: DispatchTick = { claimed: claimed.length, completed: 0, retried: 0, dead: 0, stale: 0 };
@@ -139,7 +167,7 @@ export class Dispatcher {
     this.poll.wake();
   }
 
-  /** Stops after the round in progress. */
+  /** Stops after the round in progress and the batches still out. */
   stop(): Promise<void> {
     return this.poll.stop();
   }

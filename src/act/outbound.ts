@@ -92,7 +92,7 @@ export class OutboundHttp {
     const allow = opts.allow;
     const base = buildConnector({ lookup: guardedLookup(opts.resolve ?? systemResolver, allow), timeout: this.timeoutMs });
     const connect = guardConnector(base, allow);
-    this.agent = new Agent({ connect, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, connections: 32 });
+    this.agent = new Agent({ connect, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, connections: 64 });
   }
 
   /** POSTs `body`; resolves with whatever status came back, rejects when no answer came. */

@@ -15,7 +15,7 @@ interface Tally {
 
 /** SQL normalised to a short label: its first words, without literals. */
 function label(sql: string): string {
-  return sql.replace(/\s+/g, ' ').trim().slice(0, 60);
+  return sql.replace(/\s+/g, ' ').trim().slice(0, 110);
 }
 
 export function lockStatsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {

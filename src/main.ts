@@ -2,39 +2,21 @@
  * Wires config → store → log → registry → ingest → servers. The only place that does.
  */
 
-import { randomInt } from 'node:crypto';
 import pino, { type Logger } from 'pino';
-import {
-  builtInExecutors,
-  Dispatcher,
-  executorRegistry,
-  openOutbox,
-  openSecretStore,
-  parseActSettings,
-  seededRandom,
-} from './act/index.ts';
-import {
-  AUTOMATE_TIMER_PREFIX,
-  type Automation,
-  ConditionEnvironment,
-  contactPolicy,
-  formatProblem,
-  loadWorkflowsDir,
-  parsePolicySettings,
-  policyPurposes,
-  startAutomation,
-} from './automate/index.ts';
+import type { Dispatcher } from './act/index.ts';
+import type { Automation } from './automate/index.ts';
+import { type ActWiring, actWiring, type Background, startBackground } from './background.ts';
+import { type BackgroundThread, startBackgroundThread } from './background-thread.ts';
 import type { Config } from './config/index.ts';
-import { AppError, type Clock, scaledClock } from './core/index.ts';
-import { openTimerStore, TimerRunner } from './detect/index.ts';
+import { type Clock, scaledClock, systemClock } from './core/index.ts';
+import type { TimerRunner } from './detect/index.ts';
 import { SchemaRegistry } from './events/index.ts';
 import { KeyAuthenticator, SessionStore } from './govern/index.ts';
 import { buildApp } from './http/index.ts';
 import { defaultDoors, Ingestor, type MqttIngest, startMqtt } from './ingest/index.ts';
-import { startLearnConsumer } from './learn/index.ts';
 import { type EventLog, openEventLog, type Subscription } from './log/index.ts';
 import { choosePort, Metrics } from './ops/index.ts';
-import { assertStateComplete, type StateConsumer, startStateConsumer } from './state/index.ts';
+import { assertStateComplete, type StateConsumer } from './state/index.ts';
 import { openStore, type Store, sqliteFileIn } from './store/index.ts';
 import { createStorefront, parseStorefrontSettings } from './storefront/index.ts';
 
@@ -50,15 +32,17 @@ export interface Pitwall {
   /** Where MQTT clients connect: the embedded broker's URL, the external broker's, or undefined when off. */
   mqtt: { mode: 'embedded' | 'external' | 'off'; url: string | undefined; port: number | undefined; fellBack: boolean };
   httpFellBack: boolean;
-  /** The consumer group `state` (carts and their detector); undefined with PITWALL_DECIDE=off. */
+  /** Where Decide, Act and Learn run: on a worker thread of their own, or on this thread (ADR 0022). */
+  background: 'thread' | 'inline';
+  /** The consumer group `state`: undefined with PITWALL_DECIDE=off or on the background thread. */
   state: StateConsumer | undefined;
-  /** Fires due detector timers; tests call `tick()` after moving a FakeClock. */
+  /** Fires due detector timers; tests call `tick()` after moving a FakeClock. Undefined off this thread. */
   timerRunner: TimerRunner | undefined;
-  /** The workflow runner (consumer group `automate`); undefined with PITWALL_DECIDE=off. */
+  /** The workflow runner (consumer group `automate`); undefined with PITWALL_DECIDE=off or off this thread. */
   automation: Automation | undefined;
-  /** Sends what workflows put in the outbox; tests call `tick()`. */
-  dispatcher: Dispatcher;
-  /** Consumer group `learn` (report rollups, src/learn); undefined with PITWALL_DECIDE=off. */
+  /** Sends what workflows put in the outbox; tests call `tick()`. Undefined on the background thread. */
+  dispatcher: Dispatcher | undefined;
+  /** Consumer group `learn` (report rollups, src/learn); undefined with PITWALL_DECIDE=off or off this thread. */
   learn: Subscription | undefined;
   /** Stop accepting, drain, commit, close. */
   stop(): Promise<void>;
@@ -72,7 +56,8 @@ export interface StartOptions {
 }
 
 export async function startPitwall(config: Config, opts: StartOptions = {}): Promise<Pitwall> {
-  const clock = opts.clock ?? scaledClock(config.clockSpeed);
+  const clockStart = Date.now();
+  const clock = opts.clock ?? scaledClock(config.clockSpeed, systemClock, clockStart);
   const logger =
     opts.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.key', '*.writeKey'] });
   const metrics = opts.metrics ?? new Metrics();
@@ -90,105 +75,33 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
   keys.sessions = new SessionStore(store.db, clock);
 
   const closers: (() => Promise<void>)[] = [];
-  // Decide: the state consumer folds the log into projections and schedules detector timers;
-  // the timer runner fires them. Both stop after ingestion has drained (they are closed after
-  // HTTP and MQTT). PITWALL_DECIDE=off leaves them to other processes (an ingest-only process).
+  // The background work — Decide, Act, Learn — stops after ingestion has drained (it is closed
+  // after HTTP and MQTT). PITWALL_DECIDE=off leaves the consumer groups to other processes (an
+  // ingest-only process); the outbox dispatcher runs either way.
   const decideClosers: (() => Promise<void>)[] = [];
-  let state: StateConsumer | undefined;
-  let runner: TimerRunner | undefined;
-  let automation: Automation | undefined;
-  let learn: Subscription | undefined;
-
-  // Act: the executors (built-in actions), the outbox dispatcher, the workflows on file.
-  const act = parseActSettings({
-    PITWALL_WEBHOOK_ALLOW: config.webhookAllow,
-    PITWALL_SMTP_URL: config.smtpUrl,
-    PITWALL_MAIL_FROM: config.mailFrom,
-  });
-  let policySettings: ReturnType<typeof parsePolicySettings>;
+  let wiring: ActWiring;
+  let inline: Background | undefined;
+  let thread: BackgroundThread | undefined;
   try {
-    policySettings = parsePolicySettings(config.automation.policy);
-    if (act.problems.length > 0)
-      throw new AppError('PW_CONFIG_INVALID', `Invalid configuration:\n  - ${act.problems.join('\n  - ')}`, {
-        category: 'user',
-        extra: { problems: act.problems },
+    // The executors and the policy are validated here (and the API uses them to check workflows)
+    // whichever thread runs the work.
+    wiring = actWiring(config, registry);
+    if (config.decide) await assertStateComplete(store.db); // an interrupted `pitwall state rebuild` must be run again first
+    // A worker thread cannot share an injected clock: a server under test runs its work inline.
+    if (config.decide && config.decideThread && opts.clock === undefined)
+      thread = await startBackgroundThread({ config, clockStart, log, logger });
+    if (thread) {
+      const t = thread;
+      const offTypes = registry.onRegistered(() => t.typesChanged());
+      decideClosers.push(async () => {
+        offTypes();
+        await t.stop();
+        for (const e of wiring.executors) await e.close?.();
       });
-  } catch (e) {
-    await log.close();
-    await store.close();
-    throw e;
-  }
-  const executors = builtInExecutors(act.settings, { validator: registry });
-  const actions = executorRegistry(executors);
-  const conditionEnvironment = new ConditionEnvironment(registry);
-  const dispatcher = new Dispatcher(
-    openOutbox(store, clock),
-    actions,
-    { clock, log, db: store.db, secrets: openSecretStore(store, clock), logger },
-    {
-      random: seededRandom(randomInt(2 ** 31)),
-      onError: (e, a) => logger.warn({ err: e, action: a?.key }, 'action attempt failed'),
-    },
-  );
-  const loaded = await loadWorkflowsDir(store.db, config.workflowsDir, {
-    environment: conditionEnvironment,
-    executors: actions,
-    nowMs: clock.now(),
-    purposes: policyPurposes(policySettings),
-  });
-  for (const p of loaded.problems) logger.warn(`workflow not loaded: ${formatProblem(p)}`);
-  decideClosers.push(async () => {
-    await dispatcher.stop();
-    for (const e of executors) await e.close?.();
-  });
-  dispatcher.start();
-  try {
-    if (config.decide) {
-      await assertStateComplete(store.db); // an interrupted `pitwall state rebuild` must be run again first
-      const timers = openTimerStore(store, clock);
-      const consumer = startStateConsumer({
-        log,
-        store,
-        timers,
-        clock,
-        idleMs: config.cartAbandonMinutes * 60_000,
-        detectors: config.detectors,
-        onError: (e) => logger.error({ err: e }, 'state consumer batch failed; it will be retried'),
-      });
-      decideClosers.push(() => consumer.stop());
-      const auto = startAutomation({
-        log,
-        store,
-        timers,
-        clock,
-        eventTypes: registry,
-        actions,
-        policy: contactPolicy(policySettings),
-        stateCaughtUp: (seq) => consumer.caughtUp(seq),
-        onEnqueued: () => dispatcher.wake(),
-        onError: (e) => logger.error({ err: e }, 'automate batch failed; it will be retried'),
-      });
-      decideClosers.unshift(() => auto.stop());
-      automation = auto;
-      const learnGroup = startLearnConsumer({
-        log,
-        store,
-        onError: (e) => logger.error({ err: e }, 'learn batch failed; it will be retried'),
-      });
-      decideClosers.unshift(() => learnGroup.stop());
-      learn = learnGroup;
-      const timerRunner = new TimerRunner(
-        timers,
-        clock,
-        (t) => (t.key.startsWith(AUTOMATE_TIMER_PREFIX) ? auto.fire(t) : consumer.fire(t)),
-        {
-          onError: (e, t) => logger.warn({ err: e, timer: t?.key }, 'timer handler failed; retrying with backoff'),
-        },
-      );
-      timerRunner.start();
-      decideClosers.unshift(() => timerRunner.stop());
-      state = consumer;
-      runner = timerRunner;
+    } else {
+      inline = await startBackground({ config, store, log, clock, logger, registry, wiring });
+      const bg = inline;
+      decideClosers.push(() => bg.stop());
     }
   } catch (e) {
     for (const c of decideClosers) await c().catch(() => undefined);
@@ -204,7 +117,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
       store,
       log,
       clock,
-      policy: policySettings,
+      policy: wiring.policySettings,
       settings: parseStorefrontSettings(config.storefront),
     });
     decideClosers.push(() => storefront.close());
@@ -228,10 +141,10 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     publicUrl: config.publicUrl,
     logger,
     isReady: () => ready,
-    state,
-    executors: actions,
-    conditionEnvironment,
-    policySettings,
+    state: thread?.state ?? inline?.state,
+    executors: wiring.actions,
+    conditionEnvironment: wiring.conditionEnvironment,
+    policySettings: wiring.policySettings,
     ...(config.detectors !== undefined ? { detectors: config.detectors } : {}),
     storefront,
   });
@@ -264,11 +177,12 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
       httpUrl: `http://${hostForUrl}:${httpPort}`,
       httpFellBack: http.fellBack,
       mqtt: mqtt.info,
-      state,
-      timerRunner: runner,
-      automation,
-      dispatcher,
-      learn,
+      background: thread ? 'thread' : 'inline',
+      state: inline?.state,
+      timerRunner: inline?.timerRunner,
+      automation: inline?.automation,
+      dispatcher: inline?.dispatcher,
+      learn: inline?.learn,
       async stop() {
         ready = false;
         for (const c of closers) await c().catch((e) => logger.warn({ err: e }, 'error while stopping'));

@@ -33,6 +33,11 @@ export interface Config {
   /** Run the Decide stage (state consumer + timer runner) in this process. */
   decide: boolean;
   /**
+   * Run Decide, Act and Learn on a worker thread of their own (default), not on the thread that
+   * serves HTTP and MQTT (ADR 0022). A server started with an injected clock (tests) runs them inline.
+   */
+  decideThread: boolean;
+  /**
    * Serve the demo shop at /demo/shop (on with `pitwall start --demo`). Off by default: its pages
    * carry an ingest write key for the shop's analytics, so anyone who can open them can send events.
    */
@@ -83,6 +88,7 @@ const KEYS = {
   maxPendingEvents: 'PITWALL_MAX_PENDING_EVENTS',
   cartAbandonMinutes: 'PITWALL_CART_ABANDON_MINUTES',
   decide: 'PITWALL_DECIDE',
+  decideThread: 'PITWALL_DECIDE_THREAD',
   demoShop: 'PITWALL_DEMO_SHOP',
   trustProxy: 'PITWALL_TRUST_PROXY',
   publicUrl: 'PITWALL_PUBLIC_URL',
@@ -255,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxPendingEvents: int('maxPendingEvents', 50_000, 100, 10_000_000) as number,
     cartAbandonMinutes: int('cartAbandonMinutes', 30, 1, 100_000) as number,
     decide: onOff('decide', true),
+    decideThread: onOff('decideThread', true),
     demoShop: onOff('demoShop', false),
     trustProxy,
     publicUrl,

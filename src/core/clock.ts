@@ -9,10 +9,9 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** A clock that runs `speed` times faster than wall time from the moment it is made. */
-export function scaledClock(speed: number, base: Clock = systemClock): Clock {
+/** A clock that runs `speed` times faster than wall time from `start` (default: the moment it is made). */
+export function scaledClock(speed: number, base: Clock = systemClock, start: number = base.now()): Clock {
   if (speed === 1) return base;
-  const start = base.now();
   return { now: () => Math.floor(start + (base.now() - start) * speed) };
 }
 

@@ -46,6 +46,7 @@ export function schemaUri(type: string, version: number): string {
 export class SchemaRegistry {
   private readonly ajv = new Ajv({ allErrors: false, strict: false, allowUnionTypes: true });
   private readonly types = new Map<string, Entry>();
+  private readonly registeredListeners = new Set<(def: EventTypeDefinition) => void>();
   private readonly genericTrack: Entry;
   /** Events of a batch often share a time: the last one known valid skips re-checking. */
   private lastValidTime: string | undefined;
@@ -111,7 +112,14 @@ export class SchemaRegistry {
       example: undefined,
     };
     this.add(def, false);
+    for (const l of this.registeredListeners) l(def);
     return def;
+  }
+
+  /** Calls `listener` after each `register` (another thread's registry must `load` again). */
+  onRegistered(listener: (def: EventTypeDefinition) => void): () => void {
+    this.registeredListeners.add(listener);
+    return () => this.registeredListeners.delete(listener);
   }
 
   list(): { type: string; version: number; description: string; standard?: string; derived: boolean; builtIn: boolean; schema: unknown }[] {

@@ -5,6 +5,7 @@ import { PostgresEventLog } from './postgres-log.ts';
 import { SqliteEventLog } from './sqlite-log.ts';
 
 export { type SubscribeOptions, type Subscription, subscribe } from './consumer.ts';
+export { withAppendFeed } from './feed.ts';
 export type { AppendOutcome, EventLog, EventQuery, LoggedEvent, NewEvent } from './port.ts';
 
 /** The SQL-backed log for the configured store. */

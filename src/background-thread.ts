@@ -18,12 +18,16 @@ export interface BackgroundThread {
   state: { caughtUp(seq: number): Promise<void> };
   /** Tells the thread a custom event type was registered. */
   typesChanged(): void;
+  /** Why the thread is not running (it died and is being started again), or undefined. */
+  problem(): string | undefined;
   /** Stops the thread's work in order (runs, fold, dispatcher) and waits for it to close its store. */
   stop(): Promise<void>;
 }
 
 const STOP_TIMEOUT_MS = 30_000;
+/** Waits before starting a dead thread again: the next after each failure, reset once it ran a minute. */
 const RESTART_MS = [1_000, 5_000, 30_000];
+const STABLE_MS = 60_000;
 
 /**
  * The compiled worker entry (bin/compile.js keeps a JavaScript copy of the sources, which is what
@@ -34,6 +38,13 @@ async function workerEntry(): Promise<string | undefined> {
   const compile = (await import(new URL('../bin/compile.js', import.meta.url).href)) as any;
   return (await compile.compiledEntry('background-worker.ts')) as string | undefined;
 }
+
+const errorReply = (id: number, e: unknown): ToWorker => ({
+  t: 'error',
+  id,
+  code: e instanceof AppError ? e.code : undefined,
+  message: e instanceof Error ? e.message : String(e),
+});
 
 /**
  * Starts the background thread and resolves once its work runs (the workflows on file loaded, the
@@ -54,7 +65,10 @@ export async function startBackgroundThread(o: {
   let worker: Worker | undefined;
   let ready = false;
   let stopping = false;
-  let restarts = 0;
+  let failures = 0;
+  let everStarted = false;
+  let down: string | undefined;
+  let typesPending = false;
   let restartTimer: NodeJS.Timeout | undefined;
   const send = (m: ToWorker) => {
     if (ready) worker?.postMessage(m);
@@ -65,19 +79,42 @@ export async function startBackgroundThread(o: {
       const w = new Worker(new URL(entry), { workerData: data });
       worker = w;
       let started = false;
+      let startedAt = 0;
       w.on('message', (m: FromWorker) => {
-        if (m.t === 'ready') {
-          started = true;
-          ready = true;
-          restarts = 0;
-          for (const [id, { seq }] of waiters) w.postMessage({ t: 'caughtUp', id, seq } satisfies ToWorker);
-          resolve();
-        } else if (m.t === 'failed') {
-          reject(new AppError(m.code ?? 'PW_BACKGROUND_FAILED', m.message, { status: 500, category: 'operational' }));
-        } else if (m.t === 'caughtUp') {
-          const wt = waiters.get(m.id);
-          waiters.delete(m.id);
-          wt?.resolve();
+        switch (m.t) {
+          case 'append':
+            o.log.append(m.events).then(
+              (outcomes) => w.postMessage({ t: 'done', id: m.id, outcomes } satisfies ToWorker),
+              (e: unknown) => w.postMessage(errorReply(m.id, e)),
+            );
+            break;
+          case 'ack':
+            o.log.ack(m.group, m.seq).then(
+              () => w.postMessage({ t: 'done', id: m.id } satisfies ToWorker),
+              (e: unknown) => w.postMessage(errorReply(m.id, e)),
+            );
+            break;
+          case 'ready':
+            started = true;
+            startedAt = Date.now();
+            ready = true;
+            down = undefined;
+            for (const [id, { seq }] of waiters) w.postMessage({ t: 'caughtUp', id, seq } satisfies ToWorker);
+            if (typesPending) w.postMessage({ t: 'types' } satisfies ToWorker);
+            typesPending = false;
+            resolve();
+            break;
+          case 'failed':
+            reject(new AppError(m.code ?? 'PW_BACKGROUND_FAILED', m.message, { status: 500, category: 'operational' }));
+            break;
+          case 'caughtUp': {
+            const wt = waiters.get(m.id);
+            waiters.delete(m.id);
+            wt?.resolve();
+            break;
+          }
+          case 'stopped':
+            break;
         }
       });
       w.on('error', (e) => {
@@ -85,29 +122,29 @@ export async function startBackgroundThread(o: {
         else o.logger.error({ err: e }, 'the background thread failed');
       });
       w.on('exit', (code) => {
-        ready = false;
-        if (worker === w) worker = undefined;
-        if (!started) {
-          reject(new AppError('PW_BACKGROUND_FAILED', `the background thread exited (code ${code}) before it started`, { status: 500 }));
-          return;
+        if (worker === w) {
+          worker = undefined;
+          ready = false;
         }
-        if (stopping) return;
+        if (!started)
+          reject(new AppError('PW_BACKGROUND_FAILED', `the background thread exited (code ${code}) before it started`, { status: 500 }));
+        if (stopping || !everStarted) return; // the first start's failure is the caller's to report
         // Decide, Act and Learn resume from their groups' positions; the timers and the outbox are durable.
-        const wait = RESTART_MS[Math.min(restarts, RESTART_MS.length - 1)] ?? 30_000;
-        restarts++;
-        o.logger.error(`the background thread stopped (code ${code}); starting it again in ${wait / 1000} s`);
+        if (started && Date.now() - startedAt >= STABLE_MS) failures = 0;
+        const wait = RESTART_MS[Math.min(failures, RESTART_MS.length - 1)] ?? 30_000;
+        failures++;
+        down = `the background thread (Decide, Act, Learn) stopped (code ${code}); starting it again in ${wait / 1000} s`;
+        o.logger.error(down);
         restartTimer = setTimeout(() => {
           restartTimer = undefined;
-          if (!stopping)
-            spawn().catch((e) => {
-              o.logger.error({ err: e }, 'the background thread did not start again');
-            });
+          if (!stopping) spawn().catch((e: unknown) => o.logger.error({ err: e }, 'the background thread did not start again'));
         }, wait);
         restartTimer.unref();
       });
     });
 
   await spawn();
+  everStarted = true;
   const unlisten = o.log.onAppend((head) => send({ t: 'head', head }));
 
   return {
@@ -120,7 +157,11 @@ export async function startBackgroundThread(o: {
         });
       },
     },
-    typesChanged: () => send({ t: 'types' }),
+    typesChanged() {
+      if (ready) send({ t: 'types' });
+      else typesPending = true;
+    },
+    problem: () => down,
     async stop() {
       stopping = true;
       unlisten();

@@ -73,7 +73,7 @@ export interface Background {
   dispatcher: Dispatcher;
   /** The consumer group `learn`; undefined with PITWALL_DECIDE=off. */
   learn: Subscription | undefined;
-  /** Stops in order: timers and runs first, then the fold, the dispatcher last; closes the executors. */
+  /** Stops in order: timers and runs first, then the fold, the dispatcher last (the executors are the caller's to close). */
   stop(): Promise<void>;
 }
 
@@ -118,10 +118,7 @@ export async function startBackground(d: BackgroundDeps): Promise<Background> {
       purposes: policyPurposes(wiring.policySettings),
     });
     for (const p of loaded.problems) logger.warn(`workflow not loaded: ${formatProblem(p)}`);
-    closers.push(async () => {
-      await dispatcher.stop();
-      for (const e of wiring.executors) await e.close?.();
-    });
+    closers.push(() => dispatcher.stop());
     dispatcher.start();
     if (config.decide) {
       const timers = openTimerStore(store, clock);

@@ -80,12 +80,17 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
   // ingest-only process); the outbox dispatcher runs either way.
   const decideClosers: (() => Promise<void>)[] = [];
   let wiring: ActWiring;
+  let closeExecutors = async () => {};
   let inline: Background | undefined;
   let thread: BackgroundThread | undefined;
   try {
     // The executors and the policy are validated here (and the API uses them to check workflows)
     // whichever thread runs the work.
     wiring = actWiring(config, registry);
+    const executors = wiring.executors;
+    closeExecutors = async () => {
+      for (const e of executors) await e.close?.();
+    };
     if (config.decide) await assertStateComplete(store.db); // an interrupted `pitwall state rebuild` must be run again first
     // A worker thread cannot share an injected clock: a server under test runs its work inline.
     if (config.decide && config.decideThread && opts.clock === undefined)
@@ -96,15 +101,16 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
       decideClosers.push(async () => {
         offTypes();
         await t.stop();
-        for (const e of wiring.executors) await e.close?.();
       });
     } else {
       inline = await startBackground({ config, store, log, clock, logger, registry, wiring });
       const bg = inline;
       decideClosers.push(() => bg.stop());
     }
+    decideClosers.push(closeExecutors);
   } catch (e) {
     for (const c of decideClosers) await c().catch(() => undefined);
+    await closeExecutors().catch(() => undefined);
     await log.close();
     await store.close();
     throw e;
@@ -140,7 +146,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     trustProxy: config.trustProxy,
     publicUrl: config.publicUrl,
     logger,
-    isReady: () => ready,
+    isReady: () => ready && thread?.problem() === undefined,
     state: thread?.state ?? inline?.state,
     executors: wiring.actions,
     conditionEnvironment: wiring.conditionEnvironment,

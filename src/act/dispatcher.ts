@@ -81,10 +81,12 @@ export class Dispatcher {
   ) {
     this.o = { ...DISPATCH_DEFAULTS, ...opts };
     if (!Number.isInteger(this.o.maxAttempts) || this.o.maxAttempts < 1) throw new RangeError('maxAttempts must be at least 1');
+    if (!Number.isInteger(this.o.parallel) || this.o.parallel < 1) throw new RangeError('parallel must be at least 1');
     this.poll = new PollLoop(
       async () => {
         // At most `parallel` batches out at once: wait for one to settle before claiming more.
         if (this.inFlight.size >= this.o.parallel) await Promise.race(this.inFlight);
+        if (this.stopping) return 0; // stop() came while waiting for room: claim nothing more
         const claimed = await this.outbox.claimDue(this.o.batch, this.o.leaseMs);
         if (claimed.length > 0) {
           const out: Promise<unknown> = this.settle(claimed)
@@ -108,6 +110,7 @@ export class Dispatcher {
   }
 
   private readonly inFlight = new Set<Promise<unknown>>();
+  private stopping = false;
 
   /** One round: claim what is ready now, execute, then complete, retry or dead-letter each. */
   async tick(): Promise<DispatchTick> {
@@ -159,6 +162,7 @@ export class Dispatcher {
 
   /** Runs rounds until `stop()`; a failed round is reported and the loop goes on. */
   start(): void {
+    this.stopping = false;
     this.poll.start();
   }
 
@@ -169,6 +173,7 @@ export class Dispatcher {
 
   /** Stops after the round in progress and the batches still out. */
   stop(): Promise<void> {
+    this.stopping = true;
     return this.poll.stop();
   }
 }

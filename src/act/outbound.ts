@@ -81,6 +81,9 @@ export function guardConnector(base: buildConnector.connector, allow: readonly C
   };
 }
 
+/** Requests in flight at once (over all receivers), each on its own connection. */
+const CONNECTIONS = 64;
+
 export class OutboundHttp {
   private readonly agent: Agent;
   private readonly timeoutMs: number;
@@ -92,11 +95,37 @@ export class OutboundHttp {
     const allow = opts.allow;
     const base = buildConnector({ lookup: guardedLookup(opts.resolve ?? systemResolver, allow), timeout: this.timeoutMs });
     const connect = guardConnector(base, allow);
-    this.agent = new Agent({ connect, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, connections: 64 });
+    this.agent = new Agent({ connect, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, connections: CONNECTIONS });
+  }
+
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  /**
+   * At most CONNECTIONS requests at once; the rest wait here, before their time limit starts, so
+   * a request that waited for a connection is not timed out before it was ever sent.
+   */
+  private async slot(): Promise<() => void> {
+    if (this.active >= CONNECTIONS) await new Promise<void>((r) => this.waiting.push(r));
+    else this.active++;
+    return () => {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    };
   }
 
   /** POSTs `body`; resolves with whatever status came back, rejects when no answer came. */
   async post(url: URL, headers: Record<string, string>, body: string): Promise<PostResult> {
+    const release = await this.slot();
+    try {
+      return await this.send(url, headers, body);
+    } finally {
+      release();
+    }
+  }
+
+  private async send(url: URL, headers: Record<string, string>, body: string): Promise<PostResult> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
       const res = await request(url, { method: 'POST', headers, body, dispatcher: this.agent, signal });

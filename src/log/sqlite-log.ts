@@ -5,7 +5,6 @@
  * dedupe table is keyed (source, id), so time-ordered ids append at the end of its B-tree.
  */
 import { Worker } from 'node:worker_threads';
-import type SqliteDatabase from 'better-sqlite3';
 import type { Clock } from '../core/index.ts';
 import { AppError } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
@@ -16,29 +15,58 @@ import { ACCEPTED, type Reply, type Request, type Row } from './sqlite-writer-pr
 
 type Pending = { resolve: (r: Reply & { ok: true }) => void; reject: (e: unknown) => void };
 
+/**
+ * The read side of the SQLite log, on any connection to the file: what a consumer group needs to
+ * follow the log. WAL lets these reads run beside the writer thread's commits.
+ */
+export class SqliteLogReader {
+  private readonly st;
+
+  constructor(private readonly store: Store) {
+    if (!store.sqlite) throw new Error('SqliteLogReader needs a SQLite store');
+    const raw = store.sqlite;
+    this.st = {
+      head: raw.prepare('SELECT COALESCE(MAX(seq), 0) FROM events').pluck(),
+      read: raw.prepare('SELECT seq, received_ms, history, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
+      position: raw.prepare('SELECT position FROM consumer_positions WHERE group_name = ?').pluck(),
+    };
+  }
+
+  async read(after: number, limit: number): Promise<LoggedEvent[]> {
+    return (this.st.read.all(after, limit) as EventRow[]).map(rowToLogged);
+  }
+
+  async query(q: EventQuery): Promise<LoggedEvent[]> {
+    const rows = (await buildQuery(this.store.db, q).execute()) as EventRow[];
+    return rows.map(rowToLogged);
+  }
+
+  async head(): Promise<number> {
+    return this.st.head.get() as number;
+  }
+
+  async position(group: string): Promise<number | undefined> {
+    return (this.st.position.get(group) as number | undefined) ?? undefined;
+  }
+}
+
 export class SqliteEventLog implements EventLog {
-  private readonly raw: SqliteDatabase.Database;
+  private readonly reader: SqliteLogReader;
   private readonly committer: GroupCommitter<NewEvent, AppendOutcome>;
   private readonly listeners = new Set<(head: number) => void>();
   private readonly worker: Worker;
   private readonly waiting = new Map<number, Pending>();
   private n = 0;
   private closed: Promise<void> | undefined;
-  private readonly st;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly clock: Clock,
     dedupeWindowMs: number = DEFAULT_DEDUPE_WINDOW_MS,
   ) {
     if (!store.sqlite) throw new Error('SqliteEventLog needs a SQLite store');
     if (store.location === ':memory:') throw new Error('the SQLite event log needs a file (its writer thread opens it too)');
-    this.raw = store.sqlite;
-    this.st = {
-      head: this.raw.prepare('SELECT COALESCE(MAX(seq), 0) FROM events').pluck(),
-      read: this.raw.prepare('SELECT seq, received_ms, history, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
-      position: this.raw.prepare('SELECT position FROM consumer_positions WHERE group_name = ?').pluck(),
-    };
+    this.reader = new SqliteLogReader(store);
     this.worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), {
       workerData: { file: store.location, dedupeSinceMs: clock.now() - dedupeWindowMs },
     });
@@ -122,21 +150,20 @@ export class SqliteEventLog implements EventLog {
     return this.committer.submit(events);
   }
 
-  async read(after: number, limit: number): Promise<LoggedEvent[]> {
-    return (this.st.read.all(after, limit) as EventRow[]).map(rowToLogged);
+  read(after: number, limit: number): Promise<LoggedEvent[]> {
+    return this.reader.read(after, limit);
   }
 
-  async query(q: EventQuery): Promise<LoggedEvent[]> {
-    const rows = (await buildQuery(this.store.db, q).execute()) as EventRow[];
-    return rows.map(rowToLogged);
+  query(q: EventQuery): Promise<LoggedEvent[]> {
+    return this.reader.query(q);
   }
 
-  async head(): Promise<number> {
-    return this.st.head.get() as number;
+  head(): Promise<number> {
+    return this.reader.head();
   }
 
-  async position(group: string): Promise<number | undefined> {
-    return (this.st.position.get(group) as number | undefined) ?? undefined;
+  position(group: string): Promise<number | undefined> {
+    return this.reader.position(group);
   }
 
   async ack(group: string, seq: number): Promise<void> {

@@ -112,8 +112,13 @@ export class Dispatcher {
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopping = false;
 
-  /** One round: claim what is ready now, execute, then complete, retry or dead-letter each. */
+  /**
+   * One round, for tests and tools that drive the dispatcher by hand: waits for the batches the
+   * running loop still has out, then claims what is ready now, executes, and completes, retries or
+   * dead-letters each — so once a tick claims nothing, every action claimed before it has settled.
+   */
   async tick(): Promise<DispatchTick> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     return this.settle(await this.outbox.claimDue(this.o.batch, this.o.leaseMs));
   }
 

@@ -25,6 +25,8 @@ export type FromWorker =
   | { t: 'failed'; code: string | undefined; message: string }
   | { t: 'caughtUp'; id: number }
   | { t: 'stopped' }
+  /** A run transaction put actions in the outbox: wake the dispatcher (it runs on the HTTP thread). */
+  | { t: 'enqueued' }
   /** Appends and acks go through the HTTP thread's log, whose writer owns the dedupe index (ADR 0006). */
   | { t: 'append'; id: number; events: NewEvent[] }
   | { t: 'ack'; id: number; group: string; seq: number };

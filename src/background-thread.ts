@@ -56,6 +56,8 @@ export async function startBackgroundThread(o: {
   clockStart: number;
   log: EventLog;
   logger: Logger;
+  /** The worker's runs put actions in the outbox: wake the dispatcher. */
+  onEnqueued: () => void;
 }): Promise<BackgroundThread | undefined> {
   const entry = await workerEntry();
   if (entry === undefined) return undefined;
@@ -113,6 +115,9 @@ export async function startBackgroundThread(o: {
             wt?.resolve();
             break;
           }
+          case 'enqueued':
+            o.onEnqueued();
+            break;
           case 'stopped':
             break;
         }

@@ -102,7 +102,7 @@ try {
   });
   try {
     wiring = actWiring(config, registry);
-    bg = await startBackground({ config, store, log, clock, logger, registry, wiring });
+    bg = await startBackground({ config, store, log, clock, logger, registry, wiring, onEnqueued: () => post({ t: 'enqueued' }) });
   } catch (e) {
     await closeExecutors();
     await log.close();

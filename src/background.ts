@@ -1,7 +1,7 @@
 /**
  * The loop's background work: everything that follows the log instead of answering a request.
- * Decide (group `state` and the detectors' timers), Act (group `automate`, its waits, the outbox
- * dispatcher) and Learn (group `learn`). main.ts runs it on a worker thread of its own by default
+ * Decide (group `state` and the detectors' timers), Act (group `automate` and its waits; the outbox
+ * dispatcher is made here but runs on the HTTP thread, see `createDispatcher`) and Learn (group `learn`). main.ts runs it on a worker thread of its own by default
  * (background-thread.ts), so folding never holds up ingest or a decision, or on the HTTP thread
  * (`PITWALL_DECIDE_THREAD=off`, and whenever a test injects its clock). ADR 0022.
  */
@@ -69,11 +69,9 @@ export interface Background {
   timerRunner: TimerRunner | undefined;
   /** The workflow runner (group `automate`); undefined with PITWALL_DECIDE=off. */
   automation: Automation | undefined;
-  /** Sends what workflows put in the outbox. */
-  dispatcher: Dispatcher;
   /** The consumer group `learn`; undefined with PITWALL_DECIDE=off. */
   learn: Subscription | undefined;
-  /** Stops in order: timers and runs first, then the fold, the dispatcher last (the executors are the caller's to close). */
+  /** Stops in order: timers and runs first, then the fold (the dispatcher and the executors are the caller's). */
   stop(): Promise<void>;
 }
 
@@ -85,11 +83,31 @@ export interface BackgroundDeps {
   logger: Logger;
   registry: SchemaRegistry;
   wiring: ActWiring;
+  /** After a run transaction that put actions in the outbox: wake the dispatcher. */
+  onEnqueued: () => void;
 }
 
 /**
- * Loads the workflows on file and starts the dispatcher, then (unless `config.decide` is off) the
- * groups `state`, `automate` and `learn` and the timer runner. On a failure it stops what it started.
+ * The outbox dispatcher. It runs on the thread that serves HTTP, whichever thread runs the groups:
+ * sending is waiting on receivers, and a thread that folds in long synchronous transactions reads
+ * their answers late — measured, event → webhook p50 0.3–1.2 s with it on the background thread
+ * against about 55 ms here (docs/benchmarks.md, session 6).
+ */
+export function createDispatcher(d: { store: Store; log: EventLog; clock: Clock; logger: Logger; wiring: ActWiring }): Dispatcher {
+  return new Dispatcher(
+    openOutbox(d.store, d.clock),
+    d.wiring.actions,
+    { clock: d.clock, log: d.log, db: d.store.db, secrets: openSecretStore(d.store, d.clock), logger: d.logger },
+    {
+      random: seededRandom(randomInt(2 ** 31)),
+      onError: (e, a) => d.logger.warn({ err: e, action: a?.key }, 'action attempt failed'),
+    },
+  );
+}
+
+/**
+ * Loads the workflows on file, then (unless `config.decide` is off) starts the groups `state`,
+ * `automate` and `learn` and the timer runner. On a failure it stops what it started.
  */
 export async function startBackground(d: BackgroundDeps): Promise<Background> {
   const { config, store, log, clock, logger, wiring } = d;
@@ -97,15 +115,6 @@ export async function startBackground(d: BackgroundDeps): Promise<Background> {
   const stop = async () => {
     for (const c of closers) await c().catch((e) => logger.warn({ err: e }, 'error while stopping'));
   };
-  const dispatcher = new Dispatcher(
-    openOutbox(store, clock),
-    wiring.actions,
-    { clock, log, db: store.db, secrets: openSecretStore(store, clock), logger },
-    {
-      random: seededRandom(randomInt(2 ** 31)),
-      onError: (e, a) => logger.warn({ err: e, action: a?.key }, 'action attempt failed'),
-    },
-  );
   let state: StateConsumer | undefined;
   let timerRunner: TimerRunner | undefined;
   let automation: Automation | undefined;
@@ -118,8 +127,6 @@ export async function startBackground(d: BackgroundDeps): Promise<Background> {
       purposes: policyPurposes(wiring.policySettings),
     });
     for (const p of loaded.problems) logger.warn(`workflow not loaded: ${formatProblem(p)}`);
-    closers.push(() => dispatcher.stop());
-    dispatcher.start();
     if (config.decide) {
       const timers = openTimerStore(store, clock);
       const consumer = startStateConsumer({
@@ -142,7 +149,7 @@ export async function startBackground(d: BackgroundDeps): Promise<Background> {
         actions: wiring.actions,
         policy: contactPolicy(wiring.policySettings),
         stateCaughtUp: (seq) => consumer.caughtUp(seq),
-        onEnqueued: () => dispatcher.wake(),
+        onEnqueued: d.onEnqueued,
         onError: (e) => logger.error({ err: e }, 'automate batch failed; it will be retried'),
       });
       closers.unshift(() => auto.stop());
@@ -165,5 +172,5 @@ export async function startBackground(d: BackgroundDeps): Promise<Background> {
     await stop();
     throw e;
   }
-  return { state, timerRunner, automation, dispatcher, learn, stop };
+  return { state, timerRunner, automation, learn, stop };
 }

@@ -5,7 +5,7 @@
 import pino, { type Logger } from 'pino';
 import type { Dispatcher } from './act/index.ts';
 import type { Automation } from './automate/index.ts';
-import { type ActWiring, actWiring, type Background, startBackground } from './background.ts';
+import { type ActWiring, actWiring, type Background, createDispatcher, startBackground } from './background.ts';
 import { type BackgroundThread, startBackgroundThread } from './background-thread.ts';
 import type { Config } from './config/index.ts';
 import { type Clock, scaledClock, systemClock } from './core/index.ts';
@@ -40,8 +40,8 @@ export interface Pitwall {
   timerRunner: TimerRunner | undefined;
   /** The workflow runner (consumer group `automate`); undefined with PITWALL_DECIDE=off or off this thread. */
   automation: Automation | undefined;
-  /** Sends what workflows put in the outbox; tests call `tick()`. Undefined on the background thread. */
-  dispatcher: Dispatcher | undefined;
+  /** Sends what workflows put in the outbox (on this thread either way); tests call `tick()`. */
+  dispatcher: Dispatcher;
   /** Consumer group `learn` (report rollups, src/learn); undefined with PITWALL_DECIDE=off or off this thread. */
   learn: Subscription | undefined;
   /** Stop accepting, drain, commit, close. */
@@ -83,6 +83,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
   let closeExecutors = async () => {};
   let inline: Background | undefined;
   let thread: BackgroundThread | undefined;
+  let dispatcher: Dispatcher;
   try {
     // The executors and the policy are validated here (and the API uses them to check workflows)
     // whichever thread runs the work.
@@ -93,8 +94,11 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
     };
     if (config.decide) await assertStateComplete(store.db); // an interrupted `pitwall state rebuild` must be run again first
     // A worker thread cannot share an injected clock: a server under test runs its work inline.
+    // The dispatcher runs here either way (see createDispatcher); it stops after the groups.
+    const d = createDispatcher({ store, log, clock, logger, wiring });
+    dispatcher = d;
     if (config.decide && config.decideThread && opts.clock === undefined)
-      thread = await startBackgroundThread({ config, clockStart, log, logger });
+      thread = await startBackgroundThread({ config, clockStart, log, logger, onEnqueued: () => d.wake() });
     if (thread) {
       const t = thread;
       const offTypes = registry.onRegistered(() => t.typesChanged());
@@ -103,11 +107,12 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
         await t.stop();
       });
     } else {
-      inline = await startBackground({ config, store, log, clock, logger, registry, wiring });
+      inline = await startBackground({ config, store, log, clock, logger, registry, wiring, onEnqueued: () => d.wake() });
       const bg = inline;
       decideClosers.push(() => bg.stop());
     }
-    decideClosers.push(closeExecutors);
+    d.start();
+    decideClosers.push(() => d.stop(), closeExecutors);
   } catch (e) {
     for (const c of decideClosers) await c().catch(() => undefined);
     await closeExecutors().catch(() => undefined);
@@ -187,7 +192,7 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
       state: inline?.state,
       timerRunner: inline?.timerRunner,
       automation: inline?.automation,
-      dispatcher: inline?.dispatcher,
+      dispatcher,
       learn: inline?.learn,
       async stop() {
         ready = false;

@@ -61,7 +61,7 @@ describe('background thread', () => {
       expect(pw.background).toBe('thread');
       // Nothing of the background lives on this thread.
       expect(pw.state).toBeUndefined();
-      expect(pw.dispatcher).toBeUndefined();
+      expect(pw.automation).toBeUndefined();
       const { key } = await createKey(pw.store.db, pw.clock, { name: 'test', scopes: ['ingest', 'read', 'admin'] });
       const secret = generateWebhookSecret();
       await openSecretStore(pw.store, pw.clock).set('door-hook', secret);
@@ -138,7 +138,13 @@ steps:
     const config = loadConfig({ PITWALL_DATA_DIR: dir, PITWALL_LOG_LEVEL: 'silent', PITWALL_MQTT_PORT: 'off' }, dir);
     const store = await openStore({ sqliteFile: sqliteFileIn(dir) });
     const log = openEventLog(store, systemClock);
-    const thread = await startBackgroundThread({ config, clockStart: Date.now(), log, logger: pino({ level: 'silent' }) });
+    const thread = await startBackgroundThread({
+      config,
+      clockStart: Date.now(),
+      log,
+      logger: pino({ level: 'silent' }),
+      onEnqueued: () => undefined,
+    });
     try {
       expect(thread).toBeDefined();
       if (!thread) return;

@@ -26,7 +26,6 @@ import {
 import { createKey } from '../src/govern/index.ts';
 import { type Pitwall, startPitwall } from '../src/main.ts';
 import { Metrics } from '../src/ops/index.ts';
-import { dispatcherOf } from './support/server.ts';
 
 const MIN = 60_000;
 const START = Date.parse('2026-03-02T05:00:00Z');
@@ -52,7 +51,7 @@ async function settle(): Promise<void> {
     await pw.automation?.caughtUp(head);
     const fired = await pw.timerRunner?.tick();
     await pw.automation?.caughtUp(await pw.log.head());
-    const sent = await dispatcherOf(pw).tick();
+    const sent = await pw.dispatcher.tick();
     if ((fired?.claimed ?? 0) === 0 && sent.claimed === 0 && (await pw.log.head()) === head) return;
   }
 }
@@ -215,7 +214,7 @@ describe('demo history backfill', () => {
       await server.state?.caughtUp(head);
       await server.automation?.caughtUp(head);
       await server.timerRunner?.tick();
-      await dispatcherOf(server).tick();
+      await server.dispatcher.tick();
       const get = async (p: string) =>
         (await (await fetch(`${server.httpUrl}${p}`, { headers: { authorization: `Bearer ${hkey}` } })).json()) as Record<
           string,

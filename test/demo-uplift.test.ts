@@ -27,7 +27,6 @@ import { DEMO_DETECTORS, DemoRunner, type Effects, STARTER_SECRETS, starterWorkf
 import { createKey } from '../src/govern/index.ts';
 import { startPitwall } from '../src/main.ts';
 import { Metrics } from '../src/ops/index.ts';
-import { dispatcherOf } from './support/server.ts';
 
 const MIN = 60_000;
 const START = Date.parse('2026-03-02T05:00:00Z');
@@ -98,7 +97,7 @@ async function experiment(seed: number, effects: Partial<Effects>): Promise<Upli
         await pw.automation?.caughtUp(head);
         const fired = await pw.timerRunner?.tick();
         await pw.automation?.caughtUp(await pw.log.head());
-        const sent = await dispatcherOf(pw).tick();
+        const sent = await pw.dispatcher.tick();
         if ((fired?.claimed ?? 0) === 0 && sent.claimed === 0 && (await pw.log.head()) === head) break;
       }
       await pw.learn?.caughtUp(await pw.log.head());

@@ -12,7 +12,7 @@ import { createKey } from '../src/govern/index.ts';
 import { newcombe } from '../src/learn/index.ts';
 import type { Pitwall } from '../src/main.ts';
 import { outputOf, PITWALL_BIN } from './support/process.ts';
-import { dispatcherOf, startTestServer, type TestServer } from './support/server.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -294,7 +294,7 @@ describe('uplift, work saved and the ledger over HTTP', () => {
     expect(put.status).toBe(201);
     clock.set(T_UPLIFT);
     await postBatch(customers.map((c, i) => track('Checkout Started', c, T_UPLIFT + i, { products: [{ sku: 'BRK-1', price: 50 }] })));
-    while ((await dispatcherOf(pw).tick()).claimed > 0) {}
+    while ((await pw.dispatcher.tick()).claimed > 0) {}
     await postBatch(
       [...buyers].map((c, i) =>
         track('Order Completed', c, T_UPLIFT + DAY + i, { order_id: `ou-${c}`, revenue: 80, products: [{ sku: 'BRK-1', price: 80 }] }),

@@ -11,7 +11,7 @@ import { deterministicId, FakeClock } from '../src/core/index.ts';
 import { createKey } from '../src/govern/index.ts';
 import type { Pitwall } from '../src/main.ts';
 import { IdentitySecrets, userHash } from '../src/storefront/index.ts';
-import { dispatcherOf, startTestServer, type TestServer } from './support/server.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
 
 const H = 3_600_000;
 const clock = new FakeClock(Date.parse('2026-11-20T09:00:00Z'));
@@ -177,7 +177,7 @@ beforeAll(async () => {
   await events([{ type: 'shipment.status', data: { shipment_id: 's-1', status: 'exception', reason: 'vehicle breakdown' } }]);
   await pw.timerRunner?.tick();
   await settle();
-  for (let i = 0; i < 5; i++) await dispatcherOf(pw).tick();
+  for (let i = 0; i < 5; i++) await pw.dispatcher.tick();
 }, 60_000);
 
 afterAll(async () => {
@@ -559,7 +559,7 @@ describe('recommendations', () => {
         createdAtMs: clock.now(),
       },
     ]);
-    expect(await dispatcherOf(pw).tick()).toMatchObject({ completed: 1 });
+    expect(await pw.dispatcher.tick()).toMatchObject({ completed: 1 });
     clock.advance(11_000); // past the decision caches
     const ask = (customer: Record<string, string>) =>
       call('POST', '/v1/decide/product', { key: pk, origin: SHOP, json: { skus: ['BRK-1001'], customer } });

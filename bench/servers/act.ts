@@ -20,6 +20,7 @@ const cfg = loadConfig(
     PITWALL_MQTT_PORT: 'off',
     PITWALL_LOG_LEVEL: 'silent',
     PITWALL_DECIDE: 'on',
+    PITWALL_DECIDE_THREAD: process.env.PITWALL_DECIDE_THREAD ?? 'on',
     PITWALL_WEBHOOK_ALLOW: '127.0.0.0/8',
   },
   dir,

@@ -25,6 +25,7 @@ const cfg = loadConfig(
     PITWALL_MQTT_PORT: 'off',
     PITWALL_LOG_LEVEL: 'silent',
     PITWALL_DECIDE: process.env.PITWALL_DECIDE ?? 'on',
+    PITWALL_DECIDE_THREAD: process.env.PITWALL_DECIDE_THREAD ?? 'on',
     PITWALL_CONFIG: file,
   },
   dir,

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOutbox } from '../../src/act/index.ts';
 import { deterministicId, FakeClock } from '../../src/core/index.ts';
 import { createKey } from '../../src/govern/index.ts';
-import { dispatcherOf, startTestServer, type TestServer } from '../support/server.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
 import { ARTIFACTS, type Chromium, chromiumAvailable, launchChromium, watch } from './support.ts';
 
 const H = 3_600_000;
@@ -155,7 +155,7 @@ describe.skipIf(!chromiumAvailable())('the demo shop in Chromium', () => {
         createdAtMs: clock.now(),
       },
     ]);
-    expect(await dispatcherOf(server.pw).tick()).toMatchObject({ completed: 1 });
+    expect(await server.pw.dispatcher.tick()).toMatchObject({ completed: 1 });
     // The shopper reaches checkout a little later (the decision API caches live state for a second).
     clock.advance(5_000);
 

@@ -35,9 +35,3 @@ export async function startTestServer(opts: { name: string; clock?: Clock; env?:
     },
   };
 }
-
-/** The outbox dispatcher of a server whose background runs on its own thread (tests inject a clock, so it does). */
-export function dispatcherOf(pw: Pitwall): NonNullable<Pitwall['dispatcher']> {
-  if (!pw.dispatcher) throw new Error('this server runs its background on a worker thread: inject a clock to drive its dispatcher');
-  return pw.dispatcher;
-}

@@ -87,7 +87,14 @@ export class Dispatcher {
         // At most `parallel` batches out at once: wait for one to settle before claiming more.
         if (this.inFlight.size >= this.o.parallel) await Promise.race(this.inFlight);
         if (this.stopping) return 0; // stop() came while waiting for room: claim nothing more
-        const claimed = await this.outbox.claimDue(this.o.batch, this.o.leaseMs);
+        const claiming = this.outbox.claimDue(this.o.batch, this.o.leaseMs);
+        this.claiming = claiming;
+        let claimed: ClaimedAction[];
+        try {
+          claimed = await claiming;
+        } finally {
+          this.claiming = undefined;
+        }
         if (claimed.length > 0) {
           const out: Promise<unknown> = this.settle(claimed)
             .catch((e: unknown) => this.o.onError?.(e, undefined, 'round'))
@@ -110,15 +117,21 @@ export class Dispatcher {
   }
 
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** The running loop's claim in progress: what it claims becomes a batch in flight at once. */
+  private claiming: Promise<unknown> | undefined;
   private stopping = false;
 
   /**
-   * One round, for tests and tools that drive the dispatcher by hand: waits for the batches the
-   * running loop still has out, then claims what is ready now, executes, and completes, retries or
+   * One round, for tests and tools that drive the dispatcher by hand: waits for the running loop's
+   * claim in progress and the batches it still has out, then claims what is ready now, executes, and completes, retries or
    * dead-letters each — so once a tick claims nothing, every action claimed before it has settled.
    */
   async tick(): Promise<DispatchTick> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    for (;;) {
+      if (this.claiming) await this.claiming.catch(() => undefined);
+      else if (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      else break;
+    }
     return this.settle(await this.outbox.claimDue(this.o.batch, this.o.leaseMs));
   }
 

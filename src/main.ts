@@ -93,10 +93,10 @@ export async function startPitwall(config: Config, opts: StartOptions = {}): Pro
       for (const e of executors) await e.close?.();
     };
     if (config.decide) await assertStateComplete(store.db); // an interrupted `pitwall state rebuild` must be run again first
-    // A worker thread cannot share an injected clock: a server under test runs its work inline.
     // The dispatcher runs here either way (see createDispatcher); it stops after the groups.
     const d = createDispatcher({ store, log, clock, logger, wiring });
     dispatcher = d;
+    // A worker thread cannot share an injected clock: a server under test runs its work inline.
     if (config.decide && config.decideThread && opts.clock === undefined)
       thread = await startBackgroundThread({ config, clockStart, log, logger, onEnqueued: () => d.wake() });
     if (thread) {

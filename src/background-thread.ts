@@ -58,9 +58,14 @@ export async function startBackgroundThread(o: {
   logger: Logger;
   /** The worker's runs put actions in the outbox: wake the dispatcher. */
   onEnqueued: () => void;
+  /** Tests: another worker script that speaks the same protocol (background-protocol.ts). */
+  entry?: string;
+  /** Tests: the waits before each restart (default 1 s, 5 s, then 30 s). */
+  restartMs?: readonly number[];
 }): Promise<BackgroundThread | undefined> {
-  const entry = await workerEntry();
+  const entry = o.entry ?? (await workerEntry());
   if (entry === undefined) return undefined;
+  const restartMs = o.restartMs ?? RESTART_MS;
   const data: BackgroundWorkerData = { config: o.config, clockStart: o.clockStart };
   const waiters = new Map<number, { seq: number; resolve: () => void }>();
   let nextId = 0;
@@ -136,7 +141,7 @@ export async function startBackgroundThread(o: {
         if (stopping || !everStarted) return; // the first start's failure is the caller's to report
         // Decide, Act and Learn resume from their groups' positions; the timers and the outbox are durable.
         if (started && Date.now() - startedAt >= STABLE_MS) failures = 0;
-        const wait = RESTART_MS[Math.min(failures, RESTART_MS.length - 1)] ?? 30_000;
+        const wait = restartMs[Math.min(failures, restartMs.length - 1)] ?? 30_000;
         failures++;
         down = `the background thread (Decide, Act, Learn) stopped (code ${code}); starting it again in ${wait / 1000} s`;
         o.logger.error(down);

@@ -6,7 +6,7 @@
  * receiver. And the host answers `caughtUp` for group `state` and stops the worker cleanly.
  */
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -168,6 +168,41 @@ steps:
       const cart = await store.db.selectFrom('carts').select(['cart_id', 'value']).where('cart_id', '=', 'cart-1').executeTakeFirst();
       expect(cart).toEqual({ cart_id: 'cart-1', value: 20 });
       expect(await log.position('state')).toBeGreaterThanOrEqual(outcome.seq);
+    } finally {
+      await thread?.stop();
+      await log.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts a worker that died again, with what was asked of it meanwhile, and reports it down until then', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pitwall-bg-restart-'));
+    const config = loadConfig({ PITWALL_DATA_DIR: dir, PITWALL_LOG_LEVEL: 'silent', PITWALL_MQTT_PORT: 'off' }, dir);
+    const store = await openStore({ sqliteFile: sqliteFileIn(dir) });
+    const log = openEventLog(store, systemClock);
+    // A scripted worker (same protocol): the first one exits 20 ms after it is ready.
+    const thread = await startBackgroundThread({
+      config,
+      clockStart: Date.now(),
+      log,
+      logger: pino({ level: 'silent' }),
+      onEnqueued: () => undefined,
+      entry: new URL('./support/fake-background-worker.mjs', import.meta.url).href,
+      restartMs: [300, 300],
+    });
+    try {
+      if (!thread) throw new Error('no thread');
+      expect(await until(() => thread.problem() !== undefined, 5_000)).toBe(true);
+      expect(thread.problem()).toMatch(/stopped \(code 3\); starting it again in 0.3 s/);
+      // Asked while it is down: carried to the next worker once it is ready.
+      thread.typesChanged();
+      await thread.state.caughtUp(7);
+      expect(thread.problem()).toBeUndefined();
+      const received = readFileSync(path.join(dir, 'received'), 'utf8');
+      expect(readFileSync(path.join(dir, 'starts'), 'utf8')).toBe('xx');
+      expect(received).toContain('2 caughtUp');
+      expect(received).toContain('2 types');
     } finally {
       await thread?.stop();
       await log.close();

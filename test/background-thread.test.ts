@@ -15,12 +15,12 @@ import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWebhookSecret, openSecretStore } from '../src/act/index.ts';
-import { startBackgroundThread } from '../src/background-thread.ts';
+import { type BackgroundThread, startBackgroundThread } from '../src/background-thread.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { systemClock } from '../src/core/index.ts';
 import { createKey } from '../src/govern/index.ts';
-import { openEventLog } from '../src/log/index.ts';
-import { openStore, sqliteFileIn } from '../src/store/index.ts';
+import { type EventLog, openEventLog } from '../src/log/index.ts';
+import { openStore, type Store, sqliteFileIn } from '../src/store/index.ts';
 import { startTestServer } from './support/server.ts';
 
 const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
@@ -51,6 +51,38 @@ async function until(check: () => boolean | Promise<boolean>, ms = 20_000): Prom
     await new Promise((r) => setTimeout(r, 50));
   }
   return check();
+}
+
+/** A store, its log and a background thread hosted on them (the worker script: the real one unless given). */
+async function hosted(
+  name: string,
+  extra: { entry?: string; restartMs?: number[] } = {},
+): Promise<{ dir: string; store: Store; log: EventLog; thread: BackgroundThread; close(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), `pitwall-${name}-`));
+  const config = loadConfig({ PITWALL_DATA_DIR: dir, PITWALL_LOG_LEVEL: 'silent', PITWALL_MQTT_PORT: 'off' }, dir);
+  const store = await openStore({ sqliteFile: sqliteFileIn(dir) });
+  const log = openEventLog(store, systemClock);
+  const thread = await startBackgroundThread({
+    config,
+    clockStart: Date.now(),
+    log,
+    logger: pino({ level: 'silent' }),
+    onEnqueued: () => undefined,
+    ...extra,
+  });
+  if (!thread) throw new Error('no compiled worker entry');
+  return {
+    dir,
+    store,
+    log,
+    thread,
+    async close() {
+      await thread.stop();
+      await log.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 describe('background thread', () => {
@@ -134,20 +166,8 @@ steps:
   });
 
   it('answers caughtUp once group state on the worker has folded the event, and stops the worker', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pitwall-bg-host-'));
-    const config = loadConfig({ PITWALL_DATA_DIR: dir, PITWALL_LOG_LEVEL: 'silent', PITWALL_MQTT_PORT: 'off' }, dir);
-    const store = await openStore({ sqliteFile: sqliteFileIn(dir) });
-    const log = openEventLog(store, systemClock);
-    const thread = await startBackgroundThread({
-      config,
-      clockStart: Date.now(),
-      log,
-      logger: pino({ level: 'silent' }),
-      onEnqueued: () => undefined,
-    });
+    const { store, log, thread, close } = await hosted('bg-host');
     try {
-      expect(thread).toBeDefined();
-      if (!thread) return;
       const [outcome] = await log.append([
         {
           event: {
@@ -169,30 +189,17 @@ steps:
       expect(cart).toEqual({ cart_id: 'cart-1', value: 20 });
       expect(await log.position('state')).toBeGreaterThanOrEqual(outcome.seq);
     } finally {
-      await thread?.stop();
-      await log.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     }
   });
 
   it('starts a worker that died again, with what was asked of it meanwhile, and reports it down until then', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pitwall-bg-restart-'));
-    const config = loadConfig({ PITWALL_DATA_DIR: dir, PITWALL_LOG_LEVEL: 'silent', PITWALL_MQTT_PORT: 'off' }, dir);
-    const store = await openStore({ sqliteFile: sqliteFileIn(dir) });
-    const log = openEventLog(store, systemClock);
     // A scripted worker (same protocol): the first one exits 20 ms after it is ready.
-    const thread = await startBackgroundThread({
-      config,
-      clockStart: Date.now(),
-      log,
-      logger: pino({ level: 'silent' }),
-      onEnqueued: () => undefined,
+    const { dir, thread, close } = await hosted('bg-restart', {
       entry: new URL('./support/fake-background-worker.mjs', import.meta.url).href,
       restartMs: [300, 300],
     });
     try {
-      if (!thread) throw new Error('no thread');
       expect(await until(() => thread.problem() !== undefined, 5_000)).toBe(true);
       expect(thread.problem()).toMatch(/stopped \(code 3\); starting it again in 0.3 s/);
       // Asked while it is down: carried to the next worker once it is ready.
@@ -204,10 +211,7 @@ steps:
       expect(received).toContain('2 caughtUp');
       expect(received).toContain('2 types');
     } finally {
-      await thread?.stop();
-      await log.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     }
   });
 });
